@@ -1,0 +1,38 @@
+import t from 'tap';
+import { ConfigError, loadConfig } from './index.js';
+
+t.test('an empty environment gives the documented defaults', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.databaseUrl, undefined);
+  t.equal(c.dataDir, '.data');
+  t.equal(c.port, 8080);
+  t.equal(c.publicBaseUrl, 'http://localhost:8080');
+  t.same(c.roles, ['api', 'counter', 'notifier', 'enforcer']);
+  t.equal(c.resolutionTimeoutSeconds, 3600);
+  t.equal(c.callRingSeconds, 30);
+  t.equal(c.callResultTimeoutSeconds, 300);
+  t.equal(c.kafka, undefined);
+  t.equal(c.twilio, undefined);
+  t.equal(c.smtp, undefined);
+});
+
+t.test('a bad value names the variable and what is wrong', async (t) => {
+  const err = t.throws(() => loadConfig({ PORT: 'eighty', ROLES: 'api,cook', RESOLUTION_TIMEOUT_SECONDS: '-5', DATABASE_URL: 'mysql://x' })) as ConfigError;
+  t.type(err, ConfigError);
+  const text = err.message;
+  t.match(text, /PORT: /);
+  t.match(text, /ROLES: .*one of api, counter, notifier, enforcer/);
+  t.match(text, /RESOLUTION_TIMEOUT_SECONDS: must be greater than 0/);
+  t.match(text, /DATABASE_URL: must be a URL starting with postgres:\/\//);
+});
+
+t.test('Twilio credentials must come together', async (t) => {
+  t.throws(() => loadConfig({ TWILIO_ACCOUNT_SID: 'AC1' }), /TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together/);
+});
+
+t.test('roles, URLs and SMTP are parsed', async (t) => {
+  const c = loadConfig({ ROLES: 'api, notifier,api', PUBLIC_BASE_URL: 'https://abuse.example/', SMTP_URL: 'smtp://u:p@127.0.0.1:2525', PORT: '9000' });
+  t.same(c.roles, ['api', 'notifier']);
+  t.equal(c.publicBaseUrl, 'https://abuse.example');
+  t.same(c.smtp, { url: 'smtp://u:p@127.0.0.1:2525', from: 'abuse-desk <abuse-desk@localhost>' });
+});

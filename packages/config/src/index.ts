@@ -1,0 +1,125 @@
+// The service's configuration (SPEC §3): read from the environment once, validated with zod,
+// and passed down. Nothing else in the code base reads process.env.
+import { z } from 'zod';
+
+export const ROLE_NAMES = ['api', 'counter', 'notifier', 'enforcer'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string())
+  .optional()
+  .transform((s) => (s === undefined || s === '' ? undefined : s));
+
+const seconds = (dflt: number) =>
+  z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').positive('must be greater than 0').default(dflt);
+
+const url = (protocols: string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
+  );
+
+const envSchema = z
+  .object({
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    DATA_DIR: z.string().min(1).default('.data'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0–65535)').default(8080),
+    PUBLIC_BASE_URL: url(['http:', 'https:']),
+    ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+    ROLES: z
+      .string()
+      .default(ROLE_NAMES.join(','))
+      .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(ROLE_NAMES, { error: `each role must be one of ${ROLE_NAMES.join(', ')}` })).min(1, 'must name at least one role')),
+    KAFKA_BROKERS: optionalString,
+    KAFKA_VERDICT_TOPIC: z.string().min(1).default('outbound-verdicts'),
+    KAFKA_CONTROL_TOPIC: z.string().min(1).default('outbound-control'),
+    KAFKA_GROUP_ID: z.string().min(1).default('abuse-desk-counter'),
+    TWILIO_ACCOUNT_SID: optionalString,
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_FROM_NUMBER: optionalString,
+    TWILIO_API_BASE_URL: url(['http:', 'https:']),
+    SMTP_URL: url(['smtp:', 'smtps:']),
+    EMAIL_FROM: optionalString,
+    ENFORCEMENT_WEBHOOK_URL: url(['http:', 'https:']),
+    ENFORCEMENT_WEBHOOK_SECRET: optionalString,
+    RESOLUTION_TIMEOUT_SECONDS: seconds(3600),
+    CALL_RING_SECONDS: seconds(30),
+    CALL_RESULT_TIMEOUT_SECONDS: seconds(300),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM_NUMBER];
+    if (twilio.some(Boolean) && !twilio.every(Boolean)) {
+      ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together' });
+    }
+    if (env.ENFORCEMENT_WEBHOOK_URL && !env.ENFORCEMENT_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['ENFORCEMENT_WEBHOOK_SECRET'], message: 'is required when ENFORCEMENT_WEBHOOK_URL is set' });
+    }
+  });
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  publicBaseUrl: string;
+  adminToken: string | undefined;
+  roles: RoleName[];
+  kafka: { brokers: string[]; verdictTopic: string; controlTopic: string; groupId: string } | undefined;
+  twilio: { accountSid: string; authToken: string; fromNumber: string; apiBaseUrl: string | undefined } | undefined;
+  smtp: { url: string; from: string } | undefined;
+  enforcementWebhook: { url: string; secret: string } | undefined;
+  resolutionTimeoutSeconds: number;
+  callRingSeconds: number;
+  callResultTimeoutSeconds: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable and what is wrong with it. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? '(environment)')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    host: e.HOST,
+    port: e.PORT,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    adminToken: e.ADMIN_TOKEN,
+    roles: [...new Set(e.ROLES)],
+    kafka: e.KAFKA_BROKERS
+      ? { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), verdictTopic: e.KAFKA_VERDICT_TOPIC, controlTopic: e.KAFKA_CONTROL_TOPIC, groupId: e.KAFKA_GROUP_ID }
+      : undefined,
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM_NUMBER
+        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, fromNumber: e.TWILIO_FROM_NUMBER, apiBaseUrl: e.TWILIO_API_BASE_URL }
+        : undefined,
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.EMAIL_FROM ?? 'abuse-desk <abuse-desk@localhost>' } : undefined,
+    enforcementWebhook: e.ENFORCEMENT_WEBHOOK_URL && e.ENFORCEMENT_WEBHOOK_SECRET ? { url: e.ENFORCEMENT_WEBHOOK_URL, secret: e.ENFORCEMENT_WEBHOOK_SECRET } : undefined,
+    resolutionTimeoutSeconds: e.RESOLUTION_TIMEOUT_SECONDS,
+    callRingSeconds: e.CALL_RING_SECONDS,
+    callResultTimeoutSeconds: e.CALL_RESULT_TIMEOUT_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
