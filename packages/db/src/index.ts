@@ -1,1 +1,11 @@
-export {};
+export * from './schema.js';
+export * from './connect.js';
+export * from './migrate.js';
+export * from './claim.js';
+export * from './tokens.js';
+export * from './tenants.js';
+export * from './policies.js';
+export * from './tickets.js';
+export * from './counting.js';
+export * from './attempts.js';
+export * from './views.js';

@@ -1,1 +1,3 @@
-export {};
+export * from './policy.js';
+export * from './ticket-state.js';
+export * from './walk.js';

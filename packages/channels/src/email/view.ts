@@ -1,0 +1,34 @@
+// What every email and call script is rendered from: a read-only view of the ticket at send time.
+import type { AttemptKind } from '@abuse-desk/domain';
+
+export interface TicketView {
+  number: string; // ABU-000042
+  tenantId: string;
+  tenantName: string;
+  state: string;
+  severity: 'normal' | 'critical' | 'repeat';
+  rule: 'spam' | 'virus' | 'surge';
+  evidence: {
+    windowSeconds: number;
+    windowStart: string; // ISO
+    windowEnd: string; // ISO
+    counts: { spam: number; phish: number; virus: number; clean: number };
+    total: number;
+    ratio: number;
+    topSenders: { sender: string; count: number }[];
+  };
+  /** When outbound mail will be disabled, if a deadline runs. */
+  deadlineAt: Date | null;
+  outboundDisabled: boolean;
+  /** `{PUBLIC_BASE_URL}/resolve/{token}`; a fresh token for every email. */
+  resolutionUrl: string;
+  /** For confirmation notices: who acknowledged. */
+  acknowledgedBy: string | null;
+}
+
+export interface Recipient {
+  name: string;
+  timezone: string | null;
+}
+
+export type EmailKind = Exclude<AttemptKind, 'call' | 'tam_call'>;

@@ -1,0 +1,54 @@
+// Contact attempts after they are claimed: the outcomes a notifier records. Each update is a
+// compare-and-set on the attempt's status, so a late or repeated write changes nothing.
+import type { Db } from './connect.js';
+import { hashToken, newSecret } from './tokens.js';
+
+export const MAX_EMAIL_TRIES = 10;
+
+export async function markEmailSent(db: Db, id: string, providerRef: string, now: Date) {
+  await db
+    .updateTable('contact_attempts')
+    .set({ status: 'done', outcome: 'sent', provider_ref: providerRef, completed_at: now, updated_at: now, locked_by: null, locked_until: null, last_error: null })
+    .where('id', '=', id)
+    .where('status', '=', 'dispatching')
+    .execute();
+}
+
+/** An email the server refused or could not take: try again later with backoff, or give up after MAX_EMAIL_TRIES. */
+export async function markEmailFailed(db: Db, id: string, tries: number, error: string, now: Date): Promise<'retry' | 'failed'> {
+  const giveUp = tries >= MAX_EMAIL_TRIES;
+  const delayMs = Math.min(10 * 60_000, 2 ** Math.min(tries, 10) * 2_000) * (0.75 + Math.random() * 0.5);
+  await db
+    .updateTable('contact_attempts')
+    .set(
+      giveUp
+        ? { status: 'failed', outcome: 'failed', last_error: error, completed_at: now, updated_at: now, locked_by: null, locked_until: null }
+        : { status: 'pending', last_error: error, due_at: new Date(now.getTime() + delayMs), updated_at: now, locked_by: null, locked_until: null },
+    )
+    .where('id', '=', id)
+    .where('status', '=', 'dispatching')
+    .execute();
+  return giveUp ? 'failed' : 'retry';
+}
+
+/** The provider accepted the call: wait for its result until `resultDueAt`. */
+export async function markCallPlaced(db: Db, id: string, providerRef: string, resultDueAt: Date, now: Date) {
+  await db
+    .updateTable('contact_attempts')
+    .set({ status: 'placed', provider_ref: providerRef, due_at: resultDueAt, updated_at: now, locked_by: null, locked_until: null })
+    .where('id', '=', id)
+    .where('status', '=', 'dispatching')
+    .execute();
+}
+
+/** A fresh resolution token for one email: random, only its hash is kept. */
+export async function issueResolutionToken(db: Db, ticketId: string, now: Date): Promise<string> {
+  const token = newSecret('');
+  await db.insertInto('resolution_tokens').values({ token_hash: hashToken(token), ticket_id: ticketId, created_at: now }).execute();
+  return token;
+}
+
+export async function ticketIdForToken(db: Db, token: string): Promise<string | null> {
+  const row = await db.selectFrom('resolution_tokens').select('ticket_id').where('token_hash', '=', hashToken(token)).executeTakeFirst();
+  return row?.ticket_id ?? null;
+}

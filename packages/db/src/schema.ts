@@ -1,0 +1,211 @@
+// The one typed description of the database (kysely), matching migrations/. Nullable columns are
+// `| null`; columns with defaults are Generated<>.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  notes: string | null;
+  outbound_enabled: Generated<boolean>;
+  outbound_changed_at: GeneratedTimestamp;
+  outbound_ticket_id: string | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface ContactsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  position: number;
+  name: string;
+  phone: string | null;
+  email: string | null;
+  role: 'contact' | 'tam';
+  preferred_channel: 'phone' | 'email' | null;
+  timezone: string | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: Json<unknown>;
+  updated_at: GeneratedTimestamp;
+  updated_by: string;
+}
+
+export interface TenantPoliciesTable {
+  tenant_id: string;
+  policy: Json<unknown>;
+  reason: string;
+  expires_at: Timestamp | null;
+  set_by: string;
+  set_at: GeneratedTimestamp;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  name: string;
+  role: 'admin' | 'agent' | 'ingest';
+  token_hash: string;
+  created_at: GeneratedTimestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface VerdictKeysTable {
+  tenant_id: string;
+  message_id: string;
+  occurred_at: Timestamp;
+  verdict: string;
+  sender: string | null;
+  seen_at: GeneratedTimestamp;
+}
+
+export interface CountsTable {
+  tenant_id: string;
+  bucket_start: Timestamp;
+  spam: Generated<number>;
+  phish: Generated<number>;
+  virus: Generated<number>;
+  clean: Generated<number>;
+}
+
+export interface Evidence {
+  rule: 'spam' | 'virus' | 'surge';
+  windowSeconds: number;
+  windowStart: string;
+  windowEnd: string;
+  counts: { spam: number; phish: number; virus: number; clean: number };
+  total: number;
+  ratio: number;
+  thresholds: Record<string, number>;
+  topSenders: { sender: string; count: number }[];
+}
+
+export interface ContactSnapshot {
+  id: string;
+  name: string;
+  phone: string | null;
+  email: string | null;
+  role: 'contact' | 'tam';
+  preferredChannel: 'phone' | 'email' | null;
+  timezone: string | null;
+}
+
+export interface TicketsTable {
+  id: Generated<string>;
+  number: string;
+  tenant_id: string;
+  state: string;
+  severity: string;
+  rule: string;
+  evidence: Json<Evidence>;
+  contacts: Json<ContactSnapshot[]>;
+  no_contacts: Generated<boolean>;
+  walk_position: Generated<number>;
+  deadline_at: Timestamp | null;
+  state_before_resolution: string | null;
+  outbound_disabled: Generated<boolean>;
+  resolution_text: string | null;
+  resolution_contact_name: string | null;
+  resolution_submitted_at: Timestamp | null;
+  trip_count: Generated<number>;
+  last_trip_at: Timestamp;
+  event_seq: Generated<number>;
+  opened_at: Timestamp;
+  closed_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface TicketEventsTable {
+  id: Generated<string>;
+  ticket_id: string;
+  seq: number;
+  at: Timestamp;
+  actor: string;
+  type: string;
+  from_state: string | null;
+  to_state: string | null;
+  reason: string | null;
+  data: Json<unknown> | null;
+}
+
+export type AttemptStatus = 'pending' | 'dispatching' | 'placed' | 'done' | 'canceled' | 'failed';
+
+export interface ContactAttemptsTable {
+  id: Generated<string>;
+  ticket_id: string;
+  contact_id: string;
+  contact_name: string;
+  address: string;
+  timezone: string | null;
+  channel: 'voice' | 'email';
+  kind: string;
+  step: number;
+  status: AttemptStatus;
+  outcome: string | null;
+  due_at: Timestamp;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  tries: Generated<number>;
+  last_error: string | null;
+  provider_ref: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface ResolutionTokensTable {
+  token_hash: string;
+  ticket_id: string;
+  created_at: Timestamp;
+}
+
+export interface OutboxTable {
+  id: string;
+  tenant_id: string;
+  ticket_id: string;
+  type: 'outbound.suspended' | 'outbound.reinstated';
+  payload: Json<unknown>;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
+export interface DeadLettersTable {
+  id: Generated<string>;
+  received_at: GeneratedTimestamp;
+  source: string;
+  topic: string | null;
+  partition: number | null;
+  offset: string | null;
+  raw: Uint8Array;
+  reason: string;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  contacts: ContactsTable;
+  settings: SettingsTable;
+  tenant_policies: TenantPoliciesTable;
+  api_tokens: ApiTokensTable;
+  verdict_keys: VerdictKeysTable;
+  counts: CountsTable;
+  tickets: TicketsTable;
+  ticket_events: TicketEventsTable;
+  contact_attempts: ContactAttemptsTable;
+  resolution_tokens: ResolutionTokensTable;
+  outbox: OutboxTable;
+  dead_letters: DeadLettersTable;
+}
+
+export type Tenant = Selectable<TenantsTable>;
+export type ContactRow = Selectable<ContactsTable>;
+export type Ticket = Selectable<TicketsTable>;
+export type NewTicket = Insertable<TicketsTable>;
+export type TicketUpdate = Updateable<TicketsTable>;
+export type TicketEvent = Selectable<TicketEventsTable>;
+export type ContactAttempt = Selectable<ContactAttemptsTable>;
+export type NewContactAttempt = Insertable<ContactAttemptsTable>;
+export type OutboxRow = Selectable<OutboxTable>;

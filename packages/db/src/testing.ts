@@ -1,0 +1,56 @@
+// Test support: every database test runs on both engines, each suite on its own fresh database.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { connect } from './connect.js';
+import type { DbHandle } from './connect.js';
+import { migrateToLatest } from './migrate.js';
+
+export const ENGINES = ['pglite', 'postgres'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export const testDatabaseUrl = (env: Record<string, string | undefined>) => env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Creates an empty PostgreSQL database on the test server; returns its URL and a function that drops it. */
+export async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `abuse_desk_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestDb extends DbHandle {
+  /** The database URL for other processes (postgres only). */
+  url: string | undefined;
+}
+
+/** A migrated database of the given engine; `close()` also drops it. */
+export async function openTestDb(engine: Engine, env: Record<string, string | undefined>): Promise<TestDb> {
+  if (engine === 'pglite') {
+    const handle = await connect({ dataDir: 'memory://' });
+    await migrateToLatest(handle.db);
+    return { ...handle, url: undefined };
+  }
+  const created = await createPostgresDatabase(testDatabaseUrl(env));
+  const handle = await connect({ databaseUrl: created.url, poolSize: 5 });
+  await migrateToLatest(handle.db);
+  return {
+    ...handle,
+    url: created.url,
+    close: async () => {
+      await handle.close();
+      await created.drop();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// Read models for the API: tickets with their evidence, attempts and events; lists with cursor paging.
+import { OPEN_STATES } from '@abuse-desk/contracts';
+import type { Db } from './connect.js';
+import type { ContactAttempt, ContactSnapshot, Evidence, Ticket, TicketEvent } from './schema.js';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function ticketSummary(t: Ticket) {
+  return {
+    id: t.id,
+    number: t.number,
+    tenantId: t.tenant_id,
+    state: t.state,
+    severity: t.severity,
+    rule: t.rule,
+    open: OPEN_STATES.includes(t.state as never),
+    noContacts: t.no_contacts,
+    deadlineAt: iso(t.deadline_at),
+    outboundDisabled: t.outbound_disabled,
+    tripCount: t.trip_count,
+    openedAt: t.opened_at.toISOString(),
+    updatedAt: t.updated_at.toISOString(),
+    closedAt: iso(t.closed_at),
+    evidence: t.evidence as Evidence,
+  };
+}
+
+export const attemptView = (a: ContactAttempt) => ({
+  id: a.id,
+  contactId: a.contact_id,
+  contactName: a.contact_name,
+  channel: a.channel,
+  address: a.address,
+  kind: a.kind,
+  step: a.step,
+  status: a.status,
+  outcome: a.outcome,
+  tries: a.tries,
+  lastError: a.last_error,
+  createdAt: a.created_at.toISOString(),
+  completedAt: iso(a.completed_at),
+});
+
+export const eventView = (e: TicketEvent) => ({
+  seq: e.seq,
+  at: e.at.toISOString(),
+  actor: e.actor,
+  type: e.type,
+  fromState: e.from_state,
+  toState: e.to_state,
+  reason: e.reason,
+  data: e.data,
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function findTicket(db: Db, idOrNumber: string): Promise<Ticket | undefined> {
+  const q = db.selectFrom('tickets').selectAll();
+  if (UUID.test(idOrNumber)) return q.where('id', '=', idOrNumber).executeTakeFirst();
+  return q.where('number', '=', idOrNumber.toUpperCase()).executeTakeFirst();
+}
+
+export async function ticketDetail(db: Db, t: Ticket) {
+  const [attempts, events, enforcement] = await Promise.all([
+    db.selectFrom('contact_attempts').selectAll().where('ticket_id', '=', t.id).orderBy('created_at').orderBy('kind').execute(),
+    db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', t.id).orderBy('seq').execute(),
+    db.selectFrom('outbox').selectAll().where('ticket_id', '=', t.id).orderBy('created_at').execute(),
+  ]);
+  return {
+    ...ticketSummary(t),
+    contacts: (t.contacts as ContactSnapshot[]).map((c) => ({ ...c })),
+    resolution: t.resolution_text
+      ? { actionsTaken: t.resolution_text, contactName: t.resolution_contact_name, submittedAt: iso(t.resolution_submitted_at) }
+      : null,
+    attempts: attempts.map(attemptView),
+    events: events.map(eventView),
+    enforcementEvents: enforcement.map((o) => ({ eventId: o.id, type: o.type, at: o.created_at.toISOString(), deliveredAt: iso(o.delivered_at) })),
+  };
+}
+
+/** Newest first; the cursor is the last ticket's (opened_at, id). */
+export async function listTickets(db: Db, f: { state?: string | undefined; tenantId?: string | undefined; cursor?: string | undefined; limit: number }) {
+  let q = db.selectFrom('tickets').selectAll().orderBy('opened_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1);
+  if (f.state === 'open') q = q.where('closed_at', 'is', null);
+  else if (f.state) q = q.where('state', '=', f.state);
+  if (f.tenantId) q = q.where('tenant_id', '=', f.tenantId);
+  if (f.cursor) {
+    const c = decodeCursor(f.cursor);
+    if (!c) return null;
+    q = q.where((eb) => eb.or([eb('opened_at', '<', c.at), eb.and([eb('opened_at', '=', c.at), eb('id', '<', c.id)])]));
+  }
+  const rows = await q.execute();
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(ticketSummary), nextCursor: rows.length > f.limit && last ? encodeCursor(last.opened_at, last.id) : null };
+}
+
+const encodeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+function decodeCursor(cursor: string): { at: Date; id: string } | null {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    const d = new Date(at);
+    if (Number.isNaN(d.getTime()) || typeof id !== 'string' || !UUID.test(id)) return null;
+    return { at: d, id };
+  } catch {
+    return null;
+  }
+}
+
+export async function openTicketOf(db: Db, tenantId: string) {
+  return db.selectFrom('tickets').selectAll().where('tenant_id', '=', tenantId).where('closed_at', 'is', null).executeTakeFirst();
+}
+
+export async function listDeadLetters(db: Db, f: { limit: number; before?: string | undefined }) {
+  let q = db.selectFrom('dead_letters').selectAll().orderBy('id', 'desc').limit(f.limit);
+  if (f.before) q = q.where('id', '<', f.before);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    id: String(r.id),
+    receivedAt: r.received_at.toISOString(),
+    source: r.source,
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    reason: r.reason,
+    raw: Buffer.from(r.raw).toString('utf8'),
+  }));
+}

@@ -1,0 +1,112 @@
+// The ticket lifecycle of SPEC §6 as one pure function: (ticket, command, now) → next state and effects,
+// or a refusal. The shell persists the result in one transaction; nothing here does I/O.
+import type { TicketState } from '@abuse-desk/contracts';
+import { OPEN_STATES } from '@abuse-desk/contracts';
+
+export interface TicketFacts {
+  state: TicketState;
+  deadlineAt: Date | null;
+  /** The state a submitted resolution came from, so a rejection can return there. */
+  stateBeforeResolution: TicketState | null;
+  /** Whether this ticket disabled the tenant's outbound mail (and must re-enable it). */
+  outboundDisabled: boolean;
+}
+
+export type Command =
+  | { type: 'contact_reached'; contactId: string | null }
+  | { type: 'walk_exhausted' }
+  | { type: 'deadline_passed' }
+  | { type: 'resolution_submitted' }
+  | { type: 'reject_resolution' }
+  | { type: 'resolve' }
+  | { type: 'dismiss' }
+  | { type: 'suspend' }
+  | { type: 'extend'; minutes: number }
+  | { type: 'note' };
+
+export type NoticeKind = 'confirmation' | 'final' | 'suspension_notice' | 'reinstatement_notice';
+
+export type Effect =
+  | { type: 'stop_walk' }
+  | { type: 'disable_outbound' }
+  | { type: 'enable_outbound' }
+  | { type: 'notify'; kind: NoticeKind; to: 'all' | { contactId: string } };
+
+export type Decision =
+  | { ok: true; next: TicketFacts; effects: Effect[] }
+  | { ok: false; reason: 'invalid_transition'; detail: string };
+
+export interface DecideContext {
+  now: Date;
+  resolutionTimeoutSeconds: number;
+}
+
+export const isOpen = (s: TicketState) => OPEN_STATES.includes(s);
+export const DEADLINE_STATES: readonly TicketState[] = ['engaged', 'awaiting_response'];
+
+const refuse = (t: TicketFacts, c: Command): Decision => ({
+  ok: false,
+  reason: 'invalid_transition',
+  detail: `${c.type.replace(/_/g, ' ')} is not allowed while the ticket is ${t.state.replace(/_/g, ' ')}`,
+});
+
+export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision {
+  const deadline = () => new Date(ctx.now.getTime() + ctx.resolutionTimeoutSeconds * 1000);
+  const ok = (next: Partial<TicketFacts>, effects: Effect[] = []): Decision => ({ ok: true, next: { ...t, ...next }, effects });
+  const reinstate = (): Effect[] => (t.outboundDisabled ? [{ type: 'enable_outbound' }] : []);
+
+  switch (c.type) {
+    case 'contact_reached':
+      if (t.state !== 'notifying') return refuse(t, c);
+      return ok({ state: 'engaged', deadlineAt: deadline() }, [
+        { type: 'stop_walk' },
+        { type: 'notify', kind: 'confirmation', to: c.contactId ? { contactId: c.contactId } : 'all' },
+      ]);
+    case 'walk_exhausted':
+      if (t.state !== 'notifying') return refuse(t, c);
+      return ok({ state: 'awaiting_response', deadlineAt: deadline() }, [{ type: 'notify', kind: 'final', to: 'all' }]);
+    case 'deadline_passed':
+      if (!DEADLINE_STATES.includes(t.state) || !t.deadlineAt || t.deadlineAt > ctx.now) return refuse(t, c);
+      return ok({ state: 'suspended', deadlineAt: null, outboundDisabled: true }, [
+        ...(t.outboundDisabled ? [] : [{ type: 'disable_outbound' } as const]),
+        { type: 'notify', kind: 'suspension_notice', to: 'all' },
+      ]);
+    case 'resolution_submitted':
+      if (!isOpen(t.state)) return refuse(t, c);
+      return ok({ state: 'resolution_submitted', stateBeforeResolution: t.state === 'resolution_submitted' ? t.stateBeforeResolution : t.state }, [
+        { type: 'stop_walk' },
+      ]);
+    case 'reject_resolution':
+      if (t.state !== 'resolution_submitted') return refuse(t, c);
+      if (t.stateBeforeResolution === 'suspended' || t.outboundDisabled) return ok({ state: 'suspended', deadlineAt: null, stateBeforeResolution: null });
+      return ok({ state: 'engaged', deadlineAt: deadline(), stateBeforeResolution: null });
+    case 'resolve':
+      if (!isOpen(t.state)) return refuse(t, c);
+      return ok({ state: 'resolved', deadlineAt: null, outboundDisabled: false }, [
+        { type: 'stop_walk' },
+        ...reinstate(),
+        { type: 'notify', kind: 'reinstatement_notice', to: 'all' },
+      ]);
+    case 'dismiss':
+      if (!isOpen(t.state) && t.state !== 'shadow') return refuse(t, c);
+      return ok({ state: 'dismissed', deadlineAt: null, outboundDisabled: false }, [
+        { type: 'stop_walk' },
+        ...reinstate(),
+        ...(t.outboundDisabled ? [{ type: 'notify', kind: 'reinstatement_notice', to: 'all' } as const] : []),
+      ]);
+    case 'suspend':
+      if (!isOpen(t.state) || t.state === 'suspended') return refuse(t, c);
+      return ok({ state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true }, [
+        { type: 'stop_walk' },
+        ...(t.outboundDisabled ? [] : [{ type: 'disable_outbound' } as const]),
+        { type: 'notify', kind: 'suspension_notice', to: 'all' },
+      ]);
+    case 'extend': {
+      if (!DEADLINE_STATES.includes(t.state) || !t.deadlineAt) return refuse(t, c);
+      const from = Math.max(t.deadlineAt.getTime(), ctx.now.getTime());
+      return ok({ deadlineAt: new Date(from + c.minutes * 60_000) });
+    }
+    case 'note':
+      return ok({});
+  }
+}
