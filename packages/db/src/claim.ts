@@ -38,3 +38,46 @@ export async function claimDue<Row = ContactAttempt>(db: Db, table: 'contact_att
     returning w.*, due.previous_status`.execute(db);
   return result.rows;
 }
+
+export interface PollLoop {
+  /** Wakes the loop now (e.g. after this process queued work). */
+  nudge(): void;
+  /** Stops after the current tick; resolves when it has. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `tick` again and again: at once while it reports work done, else after `idleMs`. A tick that
+ * throws is logged and retried after `idleMs` — an outage of the database must not end the worker.
+ */
+export function pollLoop(o: { name: string; idleMs: number; tick: () => Promise<number>; onError: (err: unknown) => void }): PollLoop {
+  let running = true;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const done = (async () => {
+    while (running) {
+      let worked = 0;
+      try {
+        worked = await o.tick();
+      } catch (err) {
+        o.onError(err);
+      }
+      if (running && worked === 0) await sleep(o.idleMs);
+    }
+  })();
+  return {
+    nudge: () => wake?.(),
+    stop: async () => {
+      running = false;
+      wake?.();
+      await done;
+    },
+  };
+}

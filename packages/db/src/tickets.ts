@@ -135,7 +135,7 @@ export async function applyCommand(trx: Db, ticketId: string, command: Command, 
       deadline_at: next.deadlineAt,
       state_before_resolution: next.stateBeforeResolution,
       outbound_disabled: next.outboundDisabled,
-      closed_at: CLOSED.includes(next.state) ? ctx.now : null,
+      closed_at: CLOSED.includes(next.state) ? (t.closed_at ?? ctx.now) : null,
       updated_at: ctx.now,
     })
     .where('id', '=', t.id)
@@ -270,7 +270,7 @@ export async function recordCallOutcome(
   const fresh = { ...ticket, event_seq: ticket.event_seq + 1 };
   if (outcome === 'acknowledged') {
     if (done.kind === 'call' && fresh.state === 'notifying') {
-      await applyCommand(trx, ticket.id, { type: 'contact_reached', contactId: done.contact_id }, { ...ctx, reason: `${done.contact_name} pressed 1`, data: { attemptId } });
+      await applyCommand(trx, ticket.id, { type: 'contact_reached', contactId: done.contact_id }, { ...ctx, reason: `${done.contact_name} pressed 1`, data: { attemptId, contactId: done.contact_id } });
     }
     return { applied: true };
   }
@@ -286,11 +286,11 @@ export async function recordCallOutcome(
 }
 
 /** The enforcer's sweep: suspends tickets whose deadline passed. SKIP LOCKED lets several enforcers share the work. */
-export async function suspendDueTickets(db: Db, ctx: { now: Date; resolutionTimeoutSeconds: number; limit: number; actor: string }): Promise<Ticket[]> {
+export async function suspendDueTickets(db: Db, ctx: { now: Date; resolutionTimeoutSeconds: number; limit: number; actor: string }): Promise<{ ticket: Ticket; deadlineAt: Date }[]> {
   return db.transaction().execute(async (trx) => {
     const due = await trx
       .selectFrom('tickets')
-      .select('id')
+      .select(['id', 'deadline_at'])
       .where('state', 'in', ['engaged', 'awaiting_response'])
       .where('deadline_at', '<=', ctx.now)
       .orderBy('deadline_at')
@@ -298,10 +298,10 @@ export async function suspendDueTickets(db: Db, ctx: { now: Date; resolutionTime
       .forUpdate()
       .skipLocked()
       .execute();
-    const suspended: Ticket[] = [];
-    for (const { id } of due) {
+    const suspended: { ticket: Ticket; deadlineAt: Date }[] = [];
+    for (const { id, deadline_at } of due) {
       const r = await applyCommand(trx, id, { type: 'deadline_passed' }, ctx);
-      if (r.ok) suspended.push(r.ticket);
+      if (r.ok) suspended.push({ ticket: r.ticket, deadlineAt: deadline_at! });
     }
     return suspended;
   });

@@ -29,6 +29,14 @@ export async function findApiToken(db: Db, token: string) {
  */
 export async function ensureAdminToken(db: Db, configured: string | undefined): Promise<{ generated: string | null }> {
   if (configured) {
+    // A changed ADMIN_TOKEN replaces the previous one: the old value stops working.
+    await db
+      .updateTable('api_tokens')
+      .set({ revoked_at: new Date() })
+      .where('name', '=', 'ADMIN_TOKEN')
+      .where('token_hash', '<>', hashToken(configured))
+      .where('revoked_at', 'is', null)
+      .execute();
     await db
       .insertInto('api_tokens')
       .values({ name: 'ADMIN_TOKEN', role: 'admin', token_hash: hashToken(configured) })

@@ -1,1 +1,2 @@
-export {};
+export { createLogger, createRuntime, REDACT } from './runtime.js';
+export type { Runtime } from './runtime.js';

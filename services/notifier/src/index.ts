@@ -1,1 +1,147 @@
-export {};
+// The notifier role: claims due contact attempts and performs them through the voice and email
+// channels, then records the outcome (which moves the walk on). Rows, not memory, hold the walk:
+// any notifier may die at any point and another takes over from the rows.
+import type { Config } from '@abuse-desk/config';
+import { callScript, renderEmail } from '@abuse-desk/channels';
+import type { EmailChannel, EmailKind, TicketView, VoiceChannel } from '@abuse-desk/channels';
+import { claimDue, issueResolutionToken, markCallPlaced, markEmailFailed, markEmailSent, pollLoop, recordCallOutcome } from '@abuse-desk/db';
+import type { Claimed, ContactAttempt, ContactSnapshot, Db, Evidence } from '@abuse-desk/db';
+import type { CallOutcome } from '@abuse-desk/domain';
+import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+export interface NotifierDeps {
+  db: Db;
+  config: Pick<Config, 'publicBaseUrl' | 'resolutionTimeoutSeconds'>;
+  logger: Logger;
+  clock: { now(): Date };
+  email: EmailChannel;
+  voice: VoiceChannel;
+  registry: Registry;
+  workerId: string;
+  /** Poll interval when idle (ms). */
+  idleMs?: number;
+}
+
+const LEASE_SECONDS = 120;
+const BATCH = 20;
+
+export function startNotifier(deps: NotifierDeps) {
+  const log = deps.logger.child({ role: 'notifier' });
+  const attempts = new Counter({ name: 'abuse_desk_contact_attempts_total', help: 'Contact attempts finished, by channel, kind and outcome', labelNames: ['channel', 'kind', 'outcome'], registers: [deps.registry] });
+
+  const tick = async () => {
+    const claimed = await claimDue(deps.db, 'contact_attempts', { now: deps.clock.now(), limit: BATCH, leaseSeconds: LEASE_SECONDS, workerId: deps.workerId });
+    await Promise.all(
+      claimed.map((a) =>
+        perform(deps, a, log, (outcome) => attempts.inc({ channel: a.channel, kind: a.kind, outcome })).catch((err: unknown) => {
+          // The lease runs out and the attempt is claimed again; log with context and go on.
+          log.error({ err, attemptId: a.id, ticketId: a.ticket_id }, 'attempt.error');
+        }),
+      ),
+    );
+    return claimed.length;
+  };
+  const loop = pollLoop({ name: 'notifier', idleMs: deps.idleMs ?? 500, tick, onError: (err) => log.error({ err }, 'notifier.tick.failed') });
+  log.info({ email: deps.email.name, voice: deps.voice.name }, 'notifier.started');
+  return { tick, nudge: loop.nudge, stop: loop.stop };
+}
+
+async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: Logger, count: (outcome: string) => void) {
+  const log = parent.child({ attemptId: a.id, ticketId: a.ticket_id, kind: a.kind, channel: a.channel });
+  const now = deps.clock.now();
+  const ctx = { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:notifier' };
+  const finishCall = async (outcome: CallOutcome, error: string | null) => {
+    const r = await deps.db.transaction().execute((trx) => recordCallOutcome(trx, a.id, outcome, { ...ctx, error }));
+    if (r.applied) count(outcome);
+    log.info({ outcome, error }, 'call.ended');
+  };
+
+  if (a.channel === 'voice') {
+    if (a.previous_status === 'dispatching') {
+      // We died between asking the provider and recording its answer: the call may have been placed.
+      // Never dial again for this step; the walk goes on by email.
+      return finishCall('unknown', 'the notifier stopped while placing this call; it is not placed again');
+    }
+    if (a.previous_status === 'placed') {
+      return finishCall(await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
+    }
+    const view = await loadView(deps.db, a.ticket_id, '');
+    if (!view || (a.kind === 'call' && view.state !== 'notifying')) {
+      await finishCancel(deps.db, a.id, now);
+      log.info('call.skipped.walk_stopped');
+      return;
+    }
+    const result = await deps.voice.placeCall({ attemptId: a.id, to: a.address, script: callScript(view, { name: a.contact_name, timezone: a.timezone }) }, now);
+    if (result.status === 'placed') {
+      await markCallPlaced(deps.db, a.id, result.providerRef, result.resultDueAt, now);
+      log.info({ providerRef: result.providerRef }, 'call.placed');
+      return;
+    }
+    return finishCall(result.status, result.error);
+  }
+
+  if (a.previous_status === 'dispatching') log.warn('email.resend_after_crash');
+  const token = await issueResolutionToken(deps.db, a.ticket_id, now);
+  const view = await loadView(deps.db, a.ticket_id, `${deps.config.publicBaseUrl}/resolve/${token}`);
+  if (!view) throw new Error(`ticket ${a.ticket_id} of attempt ${a.id} not found`);
+  const rendered = renderEmail(a.kind as EmailKind, view, { name: a.contact_name, timezone: a.timezone });
+  try {
+    const sent = await deps.email.send({ to: [a.address], ...rendered, messageId: `<${a.id}@abuse-desk>` });
+    await markEmailSent(deps.db, a.id, sent.providerRef, deps.clock.now());
+    count('sent');
+    log.info('email.sent');
+  } catch (err) {
+    const next = await markEmailFailed(deps.db, a.id, a.tries, err instanceof Error ? err.message : String(err), deps.clock.now());
+    if (next === 'failed') count('failed');
+    log.warn({ err, tries: a.tries, next }, 'email.failed');
+  }
+}
+
+async function finishCancel(db: Db, id: string, now: Date) {
+  await db
+    .updateTable('contact_attempts')
+    .set({ status: 'canceled', outcome: 'canceled', completed_at: now, updated_at: now, locked_by: null, locked_until: null })
+    .where('id', '=', id)
+    .where('status', '=', 'dispatching')
+    .execute();
+}
+
+/** What an email or a call says, read at the moment it is sent. */
+async function loadView(db: Db, ticketId: string, resolutionUrl: string): Promise<TicketView | null> {
+  const t = await db
+    .selectFrom('tickets')
+    .innerJoin('tenants', 'tenants.id', 'tickets.tenant_id')
+    .select(['tickets.number', 'tickets.tenant_id', 'tenants.name as tenant_name', 'tickets.state', 'tickets.severity', 'tickets.rule', 'tickets.evidence', 'tickets.deadline_at', 'tickets.outbound_disabled', 'tickets.contacts'])
+    .where('tickets.id', '=', ticketId)
+    .executeTakeFirst();
+  if (!t) return null;
+  const reached = await db
+    .selectFrom('ticket_events')
+    .select(['actor', 'data'])
+    .where('ticket_id', '=', ticketId)
+    .where('type', '=', 'contact_reached')
+    .orderBy('seq', 'desc')
+    .executeTakeFirst();
+  let acknowledgedBy: string | null = null;
+  if (reached) {
+    const contactId = (reached.data as { contactId?: string } | null)?.contactId;
+    const contact = (t.contacts as ContactSnapshot[]).find((c) => c.id === contactId);
+    acknowledgedBy = contact ? contact.name : reached.actor;
+  }
+  const e = t.evidence as Evidence;
+  return {
+    number: t.number,
+    tenantId: t.tenant_id,
+    tenantName: t.tenant_name,
+    state: t.state,
+    severity: t.severity as TicketView['severity'],
+    rule: t.rule as TicketView['rule'],
+    evidence: { windowSeconds: e.windowSeconds, windowStart: e.windowStart, windowEnd: e.windowEnd, counts: e.counts, total: e.total, ratio: e.ratio, topSenders: e.topSenders },
+    deadlineAt: t.deadline_at,
+    outboundDisabled: t.outbound_disabled,
+    resolutionUrl,
+    acknowledgedBy,
+  };
+}

@@ -1,0 +1,83 @@
+// The fastify app factory: buildApp(deps) wires every plugin explicitly and never listens, so tests use
+// app.inject() and main.ts owns the socket. buildOpsApp serves only health and metrics, for processes
+// that do not run the api role.
+import type { Config } from '@abuse-desk/config';
+import type { Db } from '@abuse-desk/db';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { registerErrorHandler } from './problems.js';
+import { opsRoutes } from './routes/ops.js';
+import { policyRoutes } from './routes/policy.js';
+import { resolutionRoutes } from './routes/resolutions.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { ticketRoutes } from './routes/tickets.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { verdictRoutes } from './routes/verdicts.js';
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface ApiDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  clock: { now(): Date };
+  registry: Registry;
+  readiness: ReadinessCheck[];
+  /** Called after a request queued work (attempts, deadlines), so same-process workers start at once. */
+  onWorkQueued?: () => void;
+}
+
+/** Request URLs without secrets: resolution tokens travel in the path. */
+export const redactUrl = (url: string) => url.replace(/\/resolve\/[^/?#]+/, '/resolve/[redacted]');
+
+function baseApp(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ role: 'api' }) as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+  return app;
+}
+
+export async function buildOpsApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = baseApp(deps);
+  await app.register(opsRoutes, { deps });
+  return app;
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = baseApp(deps);
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'abuse-desk', version: '0.1.0', description: 'Outbound-abuse detection and tenant suspension for multi-tenant mail platforms.' },
+      servers: [{ url: deps.config.publicBaseUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(opsRoutes, { deps });
+  await app.register(tokenRoutes, { deps });
+  await app.register(tenantRoutes, { deps });
+  await app.register(policyRoutes, { deps });
+  await app.register(verdictRoutes, { deps });
+  await app.register(ticketRoutes, { deps });
+  await app.register(resolutionRoutes, { deps });
+  return app;
+}

@@ -1,0 +1,107 @@
+// The tenant's side (SPEC §7): the resolution page behind the emailed link and the resolution endpoint.
+// A token grants one ticket's summary and resolution, nothing else; an unknown ticket and a wrong token
+// get the same answer, so the endpoint reveals nothing about other tickets.
+import { ResolutionBody } from '@abuse-desk/contracts';
+import { applyCommand, ticketIdForToken } from '@abuse-desk/db';
+import type { Db, Evidence, Ticket } from '@abuse-desk/db';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiDeps } from '../app.js';
+import { Problem, conflict } from '../problems.js';
+import { resolutionPage } from './resolution-page.js';
+
+const TokenParams = z.object({ token: z.string().min(1).max(200) });
+const unknownTicket = () => new Problem(404, 'Not Found', 'no open ticket matches this ticket number and token');
+
+export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { db } = deps;
+
+  const ticketForToken = async (token: string): Promise<Ticket | null> => {
+    const id = await ticketIdForToken(db, token);
+    if (!id) return null;
+    return (await db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+  };
+
+  /** Records the tenant's resolution: state, text and event in one transaction. */
+  const submit = async (ticket: Ticket, body: { actionsTaken: string; contactName?: string | undefined }) => {
+    const now = deps.clock.now();
+    return db.transaction().execute(async (trx) => {
+      const r = await applyCommand(trx, ticket.id, { type: 'resolution_submitted' }, {
+        now,
+        resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds,
+        actor: `tenant:${body.contactName ?? ticket.tenant_id}`,
+        reason: body.actionsTaken,
+        data: { contactName: body.contactName ?? null },
+      });
+      if (!r.ok) return r;
+      await trx.updateTable('tickets').set({ resolution_text: body.actionsTaken, resolution_contact_name: body.contactName ?? null, resolution_submitted_at: now }).where('id', '=', ticket.id).execute();
+      return r;
+    });
+  };
+
+  app.post(
+    '/v1/resolutions',
+    {
+      schema: {
+        tags: ['resolutions'],
+        summary: 'The tenant reports the fix (ticket number + token from the email)',
+        security: [],
+        body: ResolutionBody,
+        response: { 202: z.object({ ticketNumber: z.string(), state: z.string(), submittedAt: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const ticket = await ticketForToken(request.body.token);
+      if (!ticket || ticket.number !== request.body.ticketNumber) throw unknownTicket();
+      const r = await submit(ticket, request.body);
+      if (!r.ok) throw r.reason === 'not_found' ? unknownTicket() : conflict(`this ticket is ${r.ticket.state.replace(/_/g, ' ')}; it no longer takes a resolution`);
+      request.log.info({ ticketNumber: ticket.number, tenantId: ticket.tenant_id }, 'resolution.submitted');
+      return reply.code(202).send({ ticketNumber: ticket.number, state: r.ticket.state, submittedAt: deps.clock.now().toISOString() });
+    },
+  );
+
+  const page = async (db: Db, token: string, form?: { actionsTaken?: string; contactName?: string; error?: string; submitted?: boolean }) => {
+    const ticket = await ticketForToken(token);
+    if (!ticket) return null;
+    const tenant = await db.selectFrom('tenants').select(['name']).where('id', '=', ticket.tenant_id).executeTakeFirst();
+    return resolutionPage({
+      number: ticket.number,
+      tenantId: ticket.tenant_id,
+      tenantName: tenant?.name ?? ticket.tenant_id,
+      state: ticket.state,
+      evidence: ticket.evidence as Evidence,
+      deadlineAt: ticket.deadline_at,
+      outboundDisabled: ticket.outbound_disabled,
+      resolutionText: ticket.resolution_text,
+      now: deps.clock.now(),
+      form: form ?? {},
+    });
+  };
+  const notFoundPage = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link not valid</title></head><body><h1>This link is not valid</h1><p>Use the link from the most recent abuse-desk email, or reply to that email.</p></body></html>';
+
+  app.get('/resolve/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
+    const html = await page(db, request.params.token);
+    return reply.code(html ? 200 : 404).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(html ?? notFoundPage);
+  });
+
+  // The page's form posts here (form-encoded), so the page works without JavaScript.
+  app.post(
+    '/resolve/:token',
+    { schema: { hide: true, params: TokenParams, body: z.object({ actionsTaken: z.string().default(''), contactName: z.string().default('') }) } },
+    async (request, reply) => {
+      const html = (body: string, code: number) => reply.code(code).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(body);
+      const ticket = await ticketForToken(request.params.token);
+      if (!ticket) return html(notFoundPage, 404);
+      const actionsTaken = request.body.actionsTaken.trim();
+      const contactName = request.body.contactName.trim() || undefined;
+      const parsed = ResolutionBody.shape.actionsTaken.safeParse(actionsTaken);
+      if (!parsed.success) {
+        return html((await page(db, request.params.token, { actionsTaken, contactName: contactName ?? '', error: `Actions taken ${parsed.error.issues[0]?.message ?? 'are invalid'}.` }))!, 400);
+      }
+      const r = await submit(ticket, { actionsTaken, contactName });
+      if (!r.ok) return html((await page(db, request.params.token, { error: 'This ticket is closed and no longer takes a resolution.' }))!, 409);
+      request.log.info({ ticketNumber: ticket.number, tenantId: ticket.tenant_id }, 'resolution.submitted');
+      return html((await page(db, request.params.token, { submitted: true }))!, 200);
+    },
+  );
+};

@@ -1,0 +1,108 @@
+// Tenants, their contact lists, counts and outbound status (SPEC §7).
+import { ContactList, TenantBody, TenantId } from '@abuse-desk/contracts';
+import { bucketsBetween, contactView, getTenant, listContacts, openTicketOf, outboundView, replaceContacts, ticketSummary, upsertTenant } from '@abuse-desk/db';
+import type { Db, Tenant } from '@abuse-desk/db';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiDeps } from '../app.js';
+import { requireRole } from '../auth.js';
+import { badRequest, notFound } from '../problems.js';
+
+const Params = z.object({ tenantId: TenantId });
+
+async function tenantView(db: Db, t: Tenant) {
+  const [contacts, open] = await Promise.all([listContacts(db, t.id), openTicketOf(db, t.id)]);
+  return {
+    id: t.id,
+    name: t.name,
+    notes: t.notes,
+    outbound: outboundView(t, t.outbound_enabled ? null : (open?.number ?? null)),
+    contacts: contacts.map(contactView),
+    openTicket: open ? ticketSummary(open) : null,
+    createdAt: t.created_at.toISOString(),
+  };
+}
+
+export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { db } = deps;
+  const mustFind = async (id: string) => {
+    const t = await getTenant(db, id);
+    if (!t) throw notFound(`tenant ${id}`);
+    return t;
+  };
+
+  app.put('/v1/tenants/:tenantId', { preHandler: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Create or update a tenant', params: Params, body: TenantBody } }, async (request) => {
+    const t = await upsertTenant(db, request.params.tenantId, request.body, deps.clock.now());
+    return tenantView(db, t);
+  });
+
+  app.get(
+    '/v1/tenants',
+    { preHandler: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'List tenants with outbound status and open ticket', querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: TenantId.optional() }) } },
+    async (request) => {
+      let q = db.selectFrom('tenants').selectAll().orderBy('id').limit(request.query.limit);
+      if (request.query.after) q = q.where('id', '>', request.query.after);
+      const rows = await q.execute();
+      const items = await Promise.all(rows.map((t) => tenantView(db, t)));
+      return { items, nextAfter: rows.length === request.query.limit ? rows[rows.length - 1]!.id : null };
+    },
+  );
+
+  app.get('/v1/tenants/:tenantId', { preHandler: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'A tenant with contacts, outbound status and open ticket', params: Params } }, async (request) =>
+    tenantView(db, await mustFind(request.params.tenantId)),
+  );
+
+  app.put(
+    '/v1/tenants/:tenantId/contacts',
+    { preHandler: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Replace the ordered contact list', params: Params, body: ContactList } },
+    async (request) => {
+      await mustFind(request.params.tenantId);
+      const rows = await replaceContacts(db, request.params.tenantId, request.body);
+      request.log.info({ tenantId: request.params.tenantId, contacts: rows.length }, 'tenant.contacts.replaced');
+      return { tenantId: request.params.tenantId, contacts: rows.map(contactView) };
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/counts',
+    {
+      preHandler: requireRole(db, 'agent'),
+      schema: {
+        tags: ['tenants'],
+        summary: 'Per-minute verdict buckets (event time)',
+        params: Params,
+        querystring: z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }),
+      },
+    },
+    async (request) => {
+      await mustFind(request.params.tenantId);
+      const to = request.query.to ? new Date(request.query.to) : deps.clock.now();
+      const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 3600_000);
+      if (from >= to) throw badRequest('from must be before to', [{ field: 'querystring.from', message: 'must be before to' }]);
+      if (to.getTime() - from.getTime() > 7 * 86400_000) throw badRequest('at most 7 days at a time', [{ field: 'querystring.from', message: 'the range may span at most 7 days' }]);
+      return { tenantId: request.params.tenantId, from: from.toISOString(), to: to.toISOString(), buckets: await bucketsBetween(db, request.params.tenantId, from, to) };
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/outbound',
+    {
+      preHandler: requireRole(db, 'agent', 'ingest'),
+      schema: {
+        tags: ['tenants'],
+        summary: 'Whether the tenant may send outbound mail (what an MTA asks)',
+        params: Params,
+        response: { 200: z.object({ tenantId: z.string(), enabled: z.boolean(), since: z.string(), ticketNumber: z.string().optional() }) },
+      },
+    },
+    async (request) => {
+      const t = await mustFind(request.params.tenantId);
+      let ticketNumber: string | null = null;
+      if (!t.outbound_enabled && t.outbound_ticket_id) {
+        const row = await db.selectFrom('tickets').select('number').where('id', '=', t.outbound_ticket_id).executeTakeFirst();
+        ticketNumber = row?.number ?? null;
+      }
+      return outboundView(t, ticketNumber);
+    },
+  );
+};

@@ -1,0 +1,95 @@
+// Tickets and the agent actions of SPEC §7; a refused transition is 409, with the reason in words.
+import { ContactReachedBody, ExtendBody, NoteBody, NoteOnlyBody, ReasonBody, TICKET_STATES, TenantId } from '@abuse-desk/contracts';
+import { appendEvent, applyCommand, findTicket, listDeadLetters, listTickets, lockTicket, ticketDetail } from '@abuse-desk/db';
+import type { ContactSnapshot } from '@abuse-desk/db';
+import type { Command } from '@abuse-desk/domain';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiDeps } from '../app.js';
+import { actorOf, requireRole } from '../auth.js';
+import { badRequest, conflict, notFound } from '../problems.js';
+
+const Params = z.object({ id: z.string().min(1).max(64) });
+
+export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { db } = deps;
+  const agent = requireRole(db, 'agent');
+  const mustFind = async (idOrNumber: string) => {
+    const t = await findTicket(db, idOrNumber);
+    if (!t) throw notFound(`ticket ${idOrNumber}`);
+    return t;
+  };
+
+  app.get(
+    '/v1/tickets',
+    {
+      preHandler: agent,
+      schema: {
+        tags: ['tickets'],
+        summary: 'Tickets, newest first, with cursor paging',
+        querystring: z.object({
+          state: z.enum([...TICKET_STATES, 'open']).optional(),
+          tenantId: TenantId.optional(),
+          cursor: z.string().max(200).optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+      },
+    },
+    async (request) => {
+      const page = await listTickets(db, request.query);
+      if (!page) throw badRequest('the cursor is not one this API gave out', [{ field: 'querystring.cursor', message: 'is invalid' }]);
+      return page;
+    },
+  );
+
+  app.get('/v1/tickets/:id', { preHandler: agent, schema: { tags: ['tickets'], summary: 'A ticket with evidence, contact attempts and events', params: Params } }, async (request) =>
+    ticketDetail(db, await mustFind(request.params.id)),
+  );
+
+  /** Runs one command in a transaction and answers with the ticket, or 409 when the lifecycle refuses it. */
+  const act = async (idOrNumber: string, command: Command, request: Parameters<typeof actorOf>[0], reason: string, data?: Record<string, unknown>) => {
+    const t = await mustFind(idOrNumber);
+    const r = await db.transaction().execute((trx) =>
+      applyCommand(trx, t.id, command, { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: actorOf(request), reason, data: data ?? null }),
+    );
+    if (!r.ok) throw r.reason === 'not_found' ? notFound(`ticket ${idOrNumber}`) : conflict(r.detail);
+    request.log.info({ ticketNumber: r.ticket.number, tenantId: r.ticket.tenant_id, action: command.type, state: r.ticket.state }, 'ticket.action');
+    deps.onWorkQueued?.();
+    return ticketDetail(db, r.ticket);
+  };
+
+  const action = <B extends z.ZodType>(path: string, summary: string, body: B, handler: (id: string, body: z.infer<B>, request: Parameters<typeof actorOf>[0]) => Promise<unknown>) =>
+    app.post(`/v1/tickets/:id/${path}`, { preHandler: agent, schema: { tags: ['ticket actions'], summary, params: Params, body } }, async (request) =>
+      handler(request.params.id, request.body as z.infer<B>, request),
+    );
+
+  action('contact-reached', 'Record that a contact was reached (stops the walk, starts the deadline)', ContactReachedBody, async (id, body, request) => {
+    if (body.contactId) {
+      const t = await mustFind(id);
+      if (!(t.contacts as ContactSnapshot[]).some((c) => c.id === body.contactId)) throw badRequest('contactId is not a contact of this ticket', [{ field: 'body.contactId', message: 'is not a contact of this ticket' }]);
+    }
+    return act(id, { type: 'contact_reached', contactId: body.contactId ?? null }, request, body.note, { contactId: body.contactId ?? null });
+  });
+  action('notes', 'Add a note', NoteBody, async (id, body, request) => {
+    const t = await mustFind(id);
+    await db.transaction().execute(async (trx) => {
+      const locked = await lockTicket(trx, t.id);
+      await appendEvent(trx, locked!, { at: deps.clock.now(), actor: actorOf(request), type: 'note', reason: body.text });
+    });
+    return ticketDetail(db, await mustFind(id));
+  });
+  action('extend', 'Extend the running deadline', ExtendBody, (id, body, request) => act(id, { type: 'extend', minutes: body.minutes }, request, body.reason));
+  action('suspend', "Suspend the tenant's outbound mail now", ReasonBody, (id, body, request) => act(id, { type: 'suspend' }, request, body.reason));
+  action('reject-resolution', "Reject the tenant's resolution", NoteOnlyBody, (id, body, request) => act(id, { type: 'reject_resolution' }, request, body.note));
+  action('resolve', 'Resolve the ticket (re-enables outbound mail if disabled)', NoteOnlyBody, (id, body, request) => act(id, { type: 'resolve' }, request, body.note));
+  action('dismiss', 'Dismiss as a false positive (re-enables outbound mail if disabled)', ReasonBody, (id, body, request) => act(id, { type: 'dismiss' }, request, body.reason));
+
+  app.get(
+    '/v1/dead-letters',
+    {
+      preHandler: agent,
+      schema: { tags: ['verdicts'], summary: 'Verdict messages that could not be counted', querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.string().regex(/^\d+$/).optional() }) },
+    },
+    async (request) => ({ items: await listDeadLetters(db, request.query) }),
+  );
+};

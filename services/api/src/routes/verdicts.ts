@@ -1,0 +1,48 @@
+// HTTP ingest of verdicts (SPEC §4): the same validation and counting as the Kafka consumer; the answer
+// says how many were accepted, duplicated and rejected, and why each rejected one was.
+import { MAX_VERDICTS_PER_REQUEST, Verdict, VerdictIngestReply, verdictProblem } from '@abuse-desk/contracts';
+import { countVerdicts } from '@abuse-desk/db';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Counter } from 'prom-client';
+import { z } from 'zod';
+import type { ApiDeps } from '../app.js';
+import { requireRole } from '../auth.js';
+
+export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const counted = new Counter({ name: 'abuse_desk_verdicts_total', help: 'Verdicts received, by source and result (counted, duplicate, rejected)', labelNames: ['source', 'result'], registers: [deps.registry] });
+  const opened = new Counter({ name: 'abuse_desk_tickets_opened_total', help: 'Tickets opened', labelNames: ['source'], registers: [deps.registry] });
+
+  app.post(
+    '/v1/verdicts',
+    {
+      preHandler: requireRole(deps.db, 'ingest'),
+      bodyLimit: 32 * 1024 * 1024,
+      schema: {
+        tags: ['verdicts'],
+        summary: `Ingest up to ${MAX_VERDICTS_PER_REQUEST} verdicts`,
+        body: z.array(z.unknown()).max(MAX_VERDICTS_PER_REQUEST),
+        response: { 200: VerdictIngestReply },
+      },
+    },
+    async (request) => {
+      const valid: Verdict[] = [];
+      const errors: { index: number; reason: string }[] = [];
+      request.body.forEach((raw, index) => {
+        const parsed = Verdict.safeParse(raw);
+        if (parsed.success) valid.push(parsed.data);
+        else errors.push({ index, reason: verdictProblem(parsed.error) });
+      });
+      const now = deps.clock.now();
+      const result = await deps.db.transaction().execute((trx) => countVerdicts(trx, valid, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter' }));
+      counted.inc({ source: 'http', result: 'counted' }, result.accepted);
+      counted.inc({ source: 'http', result: 'duplicate' }, result.duplicates);
+      counted.inc({ source: 'http', result: 'rejected' }, errors.length);
+      if (result.opened.length) {
+        opened.inc({ source: 'http' }, result.opened.length);
+        request.log.info({ tickets: result.opened }, 'tickets.opened');
+        deps.onWorkQueued?.();
+      }
+      return { accepted: result.accepted, duplicates: result.duplicates, rejected: errors.length, errors, ticketsOpened: result.opened };
+    },
+  );
+};

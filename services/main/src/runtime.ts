@@ -1,0 +1,118 @@
+// Builds the process from its configuration: database, logger, channels, the roles in ROLES, and the
+// HTTP server (the full API with the api role, health and metrics only without it).
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { buildApp, buildOpsApp, redactUrl } from '@abuse-desk/api';
+import type { ApiDeps } from '@abuse-desk/api';
+import { createConsoleEmailChannel, createConsoleVoiceChannel, createSmtpEmailChannel } from '@abuse-desk/channels';
+import type { Config } from '@abuse-desk/config';
+import { startCounter } from '@abuse-desk/counter';
+import { connect, ensureAdminToken, migrateToLatest } from '@abuse-desk/db';
+import type { DbHandle } from '@abuse-desk/db';
+import { startEnforcer } from '@abuse-desk/enforcer';
+import { startNotifier } from '@abuse-desk/notifier';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Secrets never reach the log: tokens, credentials, authorization headers. */
+export const REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'token',
+  '*.token',
+  'adminToken',
+  '*.adminToken',
+  'authToken',
+  '*.authToken',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'smtpUrl',
+  '*.smtpUrl',
+];
+
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      base: { pid: process.pid },
+      // fastify logs every request; resolution tokens travel in the path, so the URL is redacted here.
+      serializers: {
+        req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.ip }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+        err: pino.stdSerializers.err,
+      },
+    },
+    destination as never,
+  );
+}
+
+export interface Runtime {
+  app: FastifyInstance;
+  handle: DbHandle;
+  logger: Logger;
+  /** The admin token generated at this first start, to print once; null otherwise. */
+  generatedAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: Config, logger: Logger, clock = { now: () => new Date() }): Promise<Runtime> {
+  if (config.twilio) {
+    throw new Error('TWILIO_* is set but the Twilio voice channel is not available in this version; unset TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to use the console voice channel');
+  }
+  const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  logger.info({ engine: handle.engine, roles: config.roles }, 'database.connected');
+  const applied = await migrateToLatest(handle.db);
+  if (applied.length) logger.info({ applied }, 'database.migrated');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const db = handle.db;
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const roles = new Set(config.roles);
+  const stops: (() => Promise<void>)[] = [];
+
+  let generatedAdminToken: string | null = null;
+  if (roles.has('api')) generatedAdminToken = (await ensureAdminToken(db, config.adminToken)).generated;
+
+  const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger }) : createConsoleEmailChannel({ logger });
+  stops.push(() => email.close());
+  const voice = createConsoleVoiceChannel({ logger, ringSeconds: config.callRingSeconds });
+
+  const nudges: (() => void)[] = [];
+  if (roles.has('counter')) {
+    const counter = startCounter({ db, config, logger, clock, registry });
+    stops.push(counter.stop);
+  }
+  if (roles.has('notifier')) {
+    const notifier = startNotifier({ db, config, logger, clock, email, voice, registry, workerId });
+    nudges.push(notifier.nudge);
+    stops.push(notifier.stop);
+  }
+  if (roles.has('enforcer')) {
+    const enforcer = startEnforcer({ db, config, logger, clock, registry });
+    nudges.push(enforcer.nudge);
+    stops.push(enforcer.stop);
+  }
+
+  const deps: ApiDeps = { db, config, logger, clock, registry, readiness: [], onWorkQueued: () => nudges.forEach((n) => n()) };
+  const app = roles.has('api') ? await buildApp(deps) : await buildOpsApp(deps);
+
+  return {
+    app,
+    handle,
+    logger,
+    generatedAdminToken,
+    close: async () => {
+      await app.close();
+      // Loops first (they use the database and the channels), then the channels, then the database.
+      for (const stop of stops.reverse()) await stop();
+      await handle.close();
+    },
+  };
+}

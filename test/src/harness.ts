@@ -1,0 +1,176 @@
+// End-to-end harness: runs the real service as child processes (one process with every role, or one
+// process per role) against PGlite or PostgreSQL, with a real SMTP server catching the emails.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPostgresDatabase, testDatabaseUrl } from '@abuse-desk/db/testing';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = path.join(ROOT, 'services/main/dist/main.js');
+export const ADMIN_TOKEN = 'adk_e2e_admin_token_0123456789abcdef';
+
+export type Arrangement = { engine: 'pglite' | 'postgres'; processes: 'one' | 'four' };
+export const ARRANGEMENTS: Arrangement[] = [
+  { engine: 'pglite', processes: 'one' },
+  { engine: 'postgres', processes: 'one' },
+  { engine: 'postgres', processes: 'four' },
+];
+export const label = (a: Arrangement) => `${a.engine}, ${a.processes === 'one' ? 'one process' : 'four role processes'}`;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Service {
+  baseUrl: string;
+  /** (Re)starts the role processes. */
+  start(): Promise<void>;
+  /** SIGKILLs every process at once: no shutdown code runs. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  name: string;
+  arrangement: Arrangement;
+  env: Record<string, string>;
+}
+
+/** Prepares (but does not start) a service; the database is created now and dropped by stop(). */
+export async function prepareService(o: ServiceOptions): Promise<Service> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let dropDb: (() => Promise<void>) | undefined;
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: baseUrl,
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'info',
+    ...o.env,
+  };
+  if (o.arrangement.engine === 'postgres') {
+    const db = await createPostgresDatabase(testDatabaseUrl(process.env));
+    env['DATABASE_URL'] = db.url;
+    dropDb = db.drop;
+  } else {
+    env['DATA_DIR'] = mkdtempSync(path.join(tmpdir(), 'abuse-desk-e2e-'));
+  }
+  const roleSets = o.arrangement.processes === 'one' ? [['api', 'counter', 'notifier', 'enforcer']] : [['api'], ['counter'], ['notifier'], ['enforcer']];
+  const logDir = path.join(ROOT, 'test-artifacts', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  let children: ChildProcess[] = [];
+  let generation = 0;
+
+  const start = async () => {
+    generation += 1;
+    children = [];
+    for (const roles of roleSets) {
+      const isApi = roles.includes('api');
+      const childPort = isApi ? port : await freePort();
+      const log = createWriteStream(path.join(logDir, `${o.name}.${roles.join('+')}.${generation}.log`));
+      const child = spawn(process.execPath, [MAIN], { env: { ...env, ROLES: roles.join(','), PORT: String(childPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.pipe(log);
+      child.stderr!.pipe(log);
+      children.push(child);
+      await waitForHttp(`http://127.0.0.1:${childPort}/readyz`, child);
+    }
+  };
+  const kill = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGKILL');
+          }),
+      ),
+    );
+  };
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await dropDb?.();
+  };
+  return { baseUrl, start, kill, stop };
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode} before it was ready (see test-artifacts/logs)`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms`);
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+}
+
+export function client(baseUrl: string, token: string = ADMIN_TOKEN) {
+  return async <T = any>(method: string, p: string, body?: unknown): Promise<Reply<T>> => {
+    const res = await fetch(baseUrl + p, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (HTML pages)
+    }
+    return { status: res.status, body: parsed as T };
+  };
+}
+
+/** A burst of verdicts that trips the default policy (50 spam at ≥ 5 %). */
+export function spamBurst(tenantId: string, n = 80, at = new Date()) {
+  return Array.from({ length: n }, (_, i) => ({
+    tenantId,
+    messageId: `<burst-${at.getTime()}-${i}@${tenantId}.example>`,
+    verdict: i % 4 === 0 ? 'clean' : 'spam',
+    occurredAt: new Date(at.getTime() - (n - i) * 500).toISOString(),
+    sender: i % 3 === 0 ? `promo@${tenantId}.example` : `billing@${tenantId}.example`,
+    recipients: 2,
+  }));
+}
+
+export const CONTACTS = [
+  { name: 'Alice Admin', phone: '+14155550101', email: 'alice@tenant.example', role: 'contact', timezone: 'Europe/Berlin' },
+  { name: 'Bob Backup', phone: '+14155550102', email: 'bob@tenant.example', role: 'contact' },
+  { name: 'Tara TAM', email: 'tara@platform.example', role: 'tam', preferredChannel: 'email' },
+];
