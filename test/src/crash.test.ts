@@ -19,7 +19,7 @@ for (const arrangement of arrangements) {
     const svc = await prepareService({
       name: `crash-${arrangement.engine}-${arrangement.processes}`,
       arrangement,
-      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '2', CALL_RING_SECONDS: '1' },
+      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '2', CALL_RING_SECONDS: '1', WORK_LEASE_SECONDS: '3' },
     });
     t.teardown(() => svc.stop());
     await svc.start();

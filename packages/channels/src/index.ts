@@ -1,1 +1,9 @@
-export {};
+// The notifier's channels: email (SMTP, console) and voice (console; Twilio lives beside it),
+// each behind one small interface, and the words they send.
+export * from './types.js';
+export * from './email/view.js';
+export { renderEmail, escapeHtml, type RenderedEmail } from './email/templates.js';
+export { createSmtpEmailChannel, type SmtpEmailChannelOptions } from './email/smtp.js';
+export { createConsoleEmailChannel } from './email/console.js';
+export { callScript, voicemailScript, spokenTicketNumber, spokenDeadline } from './voice/script.js';
+export { createConsoleVoiceChannel, type ConsoleVoiceChannelOptions } from './voice/console.js';

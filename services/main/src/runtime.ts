@@ -80,7 +80,7 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
   let generatedAdminToken: string | null = null;
   if (roles.has('api')) generatedAdminToken = (await ensureAdminToken(db, config.adminToken)).generated;
 
-  const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger }) : createConsoleEmailChannel({ logger });
+  const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger, timeoutMs: (config.workLeaseSeconds * 1000) / 3 }) : createConsoleEmailChannel({ logger });
   stops.push(() => email.close());
   const voice = createConsoleVoiceChannel({ logger, ringSeconds: config.callRingSeconds });
 

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 
 export interface NotifierDeps {
   db: Db;
-  config: Pick<Config, 'publicBaseUrl' | 'resolutionTimeoutSeconds'>;
+  config: Pick<Config, 'publicBaseUrl' | 'resolutionTimeoutSeconds' | 'workLeaseSeconds'>;
   logger: Logger;
   clock: { now(): Date };
   email: EmailChannel;
@@ -24,7 +24,6 @@ export interface NotifierDeps {
   idleMs?: number;
 }
 
-const LEASE_SECONDS = 120;
 const BATCH = 20;
 
 export function startNotifier(deps: NotifierDeps) {
@@ -32,7 +31,7 @@ export function startNotifier(deps: NotifierDeps) {
   const attempts = new Counter({ name: 'abuse_desk_contact_attempts_total', help: 'Contact attempts finished, by channel, kind and outcome', labelNames: ['channel', 'kind', 'outcome'], registers: [deps.registry] });
 
   const tick = async () => {
-    const claimed = await claimDue(deps.db, 'contact_attempts', { now: deps.clock.now(), limit: BATCH, leaseSeconds: LEASE_SECONDS, workerId: deps.workerId });
+    const claimed = await claimDue(deps.db, 'contact_attempts', { now: deps.clock.now(), limit: BATCH, leaseSeconds: deps.config.workLeaseSeconds, workerId: deps.workerId });
     await Promise.all(
       claimed.map((a) =>
         perform(deps, a, log, (outcome) => attempts.inc({ channel: a.channel, kind: a.kind, outcome })).catch((err: unknown) => {

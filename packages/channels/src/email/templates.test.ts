@@ -1,0 +1,159 @@
+import t from 'tap';
+import { renderEmail } from './templates.js';
+import type { EmailKind, Recipient, TicketView } from './view.js';
+
+const KINDS: EmailKind[] = ['followup', 'final', 'confirmation', 'suspension_notice', 'reinstatement_notice', 'tam_briefing'];
+
+const ticket = (over: Partial<TicketView> = {}): TicketView => ({
+  number: 'ABU-000042',
+  tenantId: 'acme-prod',
+  tenantName: 'Acme Hosting',
+  state: 'engaged',
+  severity: 'normal',
+  rule: 'spam',
+  evidence: {
+    windowSeconds: 600,
+    windowStart: '2025-01-02T13:50:00.000Z',
+    windowEnd: '2025-01-02T14:00:00.000Z',
+    counts: { spam: 600, phish: 20, virus: 3, clean: 4377 },
+    total: 5000,
+    ratio: 0.124,
+    topSenders: [
+      { sender: 'newsletter@acme.example', count: 540 },
+      { sender: 'billing@acme.example', count: 60 },
+    ],
+  },
+  deadlineAt: new Date('2025-01-02T15:05:00.000Z'),
+  outboundDisabled: false,
+  resolutionUrl: 'https://abuse.example.net/resolve/Zm9vYmFyYmF6cXV4',
+  acknowledgedBy: 'Dana Ops',
+  ...over,
+});
+
+const berlin: Recipient = { name: 'Bob Builder', timezone: 'Europe/Berlin' };
+
+for (const kind of KINDS) {
+  t.test(`a ${kind} email names the ticket, the tenant, what tripped, the senders and the resolution link`, async (t) => {
+    const email = renderEmail(kind, ticket(), berlin);
+    t.match(email.subject, '[ABU-000042]', 'the subject carries the ticket number');
+    t.match(email.subject, 'Acme Hosting');
+    for (const [part, body] of [
+      ['text', email.text],
+      ['html', email.html],
+    ] as const) {
+      t.match(body, 'ABU-000042', `${part}: ticket number`);
+      t.match(body, 'Acme Hosting', `${part}: tenant name`);
+      t.match(body, 'acme-prod', `${part}: tenant id`);
+      t.match(body, 'spam 600, phish 20, virus 3, clean 4,377', `${part}: counts`);
+      t.match(body, '5,000 messages', `${part}: total`);
+      t.match(body, '12.4%', `${part}: ratio as a percentage`);
+      t.match(body, '10 minutes, 2025-01-02 13:50 UTC to 2025-01-02 14:00 UTC', `${part}: window`);
+      t.match(body, 'newsletter@acme.example: 540 messages', `${part}: top sender`);
+      t.match(body, 'billing@acme.example: 60 messages', `${part}: second sender`);
+      t.match(body, 'https://abuse.example.net/resolve/Zm9vYmFyYmF6cXV4', `${part}: resolution link`);
+      t.match(body, 'Hello Bob Builder,', `${part}: greets the recipient`);
+    }
+    t.match(email.html, '<a href="https://abuse.example.net/resolve/Zm9vYmFyYmF6cXV4">', 'the link is clickable');
+    t.notMatch(email.html, /<img|<link|<style|src=/i, 'no external images or style sheets');
+  });
+}
+
+for (const kind of ['followup', 'final', 'confirmation', 'tam_briefing'] as const) {
+  t.test(`a ${kind} email shows the running deadline in UTC and in the recipient's zone`, async (t) => {
+    const email = renderEmail(kind, ticket(), berlin);
+    t.match(email.subject, 'by 15:05 UTC');
+    t.match(email.text, /Deadline:\s+2025-01-02 15:05 UTC \(2025-01-02 16:05 GMT\+1, Europe\/Berlin\)/);
+    t.match(email.text, 'If no fix is reported by 2025-01-02 15:05 UTC');
+    t.match(email.html, '2025-01-02 15:05 UTC (2025-01-02 16:05 GMT+1, Europe/Berlin)');
+    t.match(email.text, /report (what you did|the fix) at the link below/, 'tells the reader to report the fix at the link');
+  });
+}
+
+t.test('a recipient in New York reads the deadline in New York time as well', async (t) => {
+  const email = renderEmail('final', ticket(), { name: 'Nia', timezone: 'America/New_York' });
+  t.match(email.text, '2025-01-02 15:05 UTC (2025-01-02 10:05 EST, America/New_York)');
+});
+
+t.test('without a known timezone the deadline is given in UTC only', async (t) => {
+  const unknown = renderEmail('final', ticket(), { name: 'Uma', timezone: null });
+  t.match(unknown.text, /Deadline:\s+2025-01-02 15:05 UTC\n/);
+  const stale = renderEmail('final', ticket(), { name: 'Uma', timezone: 'Mars/Olympus_Mons' });
+  t.match(stale.text, /Deadline:\s+2025-01-02 15:05 UTC\n/, 'an unknown zone name does not stop the email');
+});
+
+t.test('a follow-up sent before any deadline runs says when one will start', async (t) => {
+  const email = renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null }), berlin);
+  t.equal(email.subject, '[ABU-000042] Outbound spam from Acme Hosting — action needed');
+  t.match(email.text, 'We called you about outbound mail from Acme Hosting and could not reach you');
+  t.match(email.text, /Deadline:\s+not running yet/);
+});
+
+t.test('a confirmation says who acknowledged and by when the fix is due', async (t) => {
+  const email = renderEmail('confirmation', ticket(), berlin);
+  t.equal(email.subject, '[ABU-000042] Acknowledged: outbound spam from Acme Hosting — fix due by 15:05 UTC');
+  t.match(email.text, 'Dana Ops acknowledged this ticket for Acme Hosting');
+});
+
+t.test('a final notice says every contact was tried', async (t) => {
+  const email = renderEmail('final', ticket({ state: 'awaiting_response' }), { name: 'Acme Hosting contacts', timezone: null });
+  t.equal(email.subject, '[ABU-000042] Final notice: outbound spam from Acme Hosting — action needed by 15:05 UTC');
+  t.match(email.text, 'We have tried every contact for Acme Hosting by phone and reached nobody');
+});
+
+t.test('a suspension notice says outbound mail is disabled and how to get it re-enabled', async (t) => {
+  const email = renderEmail('suspension_notice', ticket({ state: 'suspended', outboundDisabled: true }), berlin);
+  t.equal(email.subject, '[ABU-000042] Outbound mail from Acme Hosting disabled');
+  t.match(email.text, 'Outbound mail from Acme Hosting has been disabled');
+  t.match(email.text, /Outbound mail:\s+DISABLED/);
+  t.match(email.text, 'To get outbound mail re-enabled');
+  t.match(email.text, /Deadline \(passed\):\s+2025-01-02 15:05 UTC/);
+});
+
+t.test('a reinstatement notice says the ticket is resolved and mail is enabled again, with no deadline', async (t) => {
+  const email = renderEmail('reinstatement_notice', ticket({ state: 'resolved', deadlineAt: null }), berlin);
+  t.equal(email.subject, '[ABU-000042] Resolved: outbound mail from Acme Hosting enabled');
+  t.match(email.text, 'This ticket for Acme Hosting has been resolved');
+  t.match(email.text, 'if it had been disabled, it has been re-enabled');
+  t.notMatch(email.text, 'Deadline');
+});
+
+t.test('a reinstatement notice for a dismissed ticket calls it a false positive', async (t) => {
+  const email = renderEmail('reinstatement_notice', ticket({ state: 'dismissed', deadlineAt: null }), berlin);
+  t.equal(email.subject, '[ABU-000042] Closed: outbound mail from Acme Hosting enabled');
+  t.match(email.text, 'closed as a false positive');
+});
+
+t.test('a TAM briefing tells the account manager the walk has started', async (t) => {
+  const email = renderEmail('tam_briefing', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null }), { name: 'Tess Tam', timezone: 'Europe/Berlin' });
+  t.equal(email.subject, '[ABU-000042] TAM briefing: outbound spam from Acme Hosting');
+  t.match(email.text, 'technical account manager for Acme Hosting');
+});
+
+t.test('a virus ticket says how many messages carried a virus', async (t) => {
+  const email = renderEmail('followup', ticket({ rule: 'virus', severity: 'critical', evidence: { ...ticket().evidence, windowSeconds: 300, ratio: 0.0006 } }), berlin);
+  t.match(email.subject, '[ABU-000042] Viruses in outbound mail from Acme Hosting');
+  t.match(email.text, '3 of 5,000 outbound messages (0.1%) sent within 5 minutes carried a virus');
+  t.match(email.text, /Severity:\s+critical/);
+});
+
+t.test('the HTML part escapes whatever a sender address or tenant name contains', async (t) => {
+  const email = renderEmail(
+    'followup',
+    ticket({
+      tenantName: 'Evil & Co "Ltd"',
+      evidence: { ...ticket().evidence, topSenders: [{ sender: '<script>alert(1)</script>@evil.example', count: 7 }] },
+      resolutionUrl: 'https://abuse.example.net/resolve/abc?x=1&y="2"',
+    }),
+    berlin,
+  );
+  t.notMatch(email.html, '<script>', 'no script tag reaches the HTML');
+  t.match(email.html, '&lt;script&gt;alert(1)&lt;/script&gt;@evil.example: 7 messages');
+  t.match(email.html, 'Evil &amp; Co &quot;Ltd&quot;');
+  t.match(email.html, 'href="https://abuse.example.net/resolve/abc?x=1&amp;y=&quot;2&quot;"');
+  t.match(email.text, '<script>alert(1)</script>@evil.example: 7 messages', 'the plain text shows the sender as it is');
+});
+
+t.test('a tenant name with a line break cannot add a header to the subject', async (t) => {
+  const email = renderEmail('followup', ticket({ tenantName: 'Acme\r\nBcc: victim@example.com' }), berlin);
+  t.notMatch(email.subject, /[\r\n]/);
+});
