@@ -9,15 +9,25 @@ export type VerdictKind = (typeof VERDICTS)[number];
 
 export const TenantId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'must be 1–128 characters of A–Z a–z 0–9 . _ : -');
 
+/** Text PostgreSQL can store: no NUL characters. */
+const text = (max: number, min = 0) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 export const Verdict = z.object({
   tenantId: TenantId,
-  messageId: z.string().min(1).max(998),
+  messageId: text(998, 1),
   verdict: z.enum(VERDICTS),
-  occurredAt: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time' }),
-  sender: z.string().max(998).optional(),
+  occurredAt: z.iso
+    .datetime({ offset: true, error: 'must be an RFC 3339 date-time' })
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be a real date and time'),
+  sender: text(998).optional(),
   recipients: z.number().int().min(1).default(1),
   score: z.number().optional(),
-  engine: z.string().max(128).optional(),
+  engine: text(128).optional(),
 });
 export type Verdict = z.infer<typeof Verdict>;
 

@@ -37,6 +37,12 @@ export function registerErrorHandler(app: FastifyInstance) {
       const errors = err.validation.map((v) => ({ field: `${where}${v.instancePath.replace(/\//g, '.')}`.replace(/\.$/, ''), message: v.message ?? 'is invalid' }));
       return sendProblem(reply, badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors));
     }
+    const pgCode = (err as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
+      // A data exception from PostgreSQL (a NUL byte, an out-of-range value) is the client's input, not our failure.
+      request.log.warn({ err, url: request.url }, 'request.value_not_storable');
+      return sendProblem(reply, badRequest('the request contains a value that cannot be stored (for example a NUL character or an out-of-range number)'));
+    }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       // fastify's own refusals: malformed JSON, body too large, unsupported media type…
