@@ -1,5 +1,6 @@
 // Policy rules of SPEC §5 as pure functions: which parts of a policy this version supports,
 // how an override merges over the default, and whether window counts trip the policy.
+import { DEFAULT_POLICY } from '@abuse-desk/contracts';
 import type { Policy, PolicyOverride, Rule, Severity } from '@abuse-desk/contracts';
 
 export interface WindowCounts {
@@ -21,14 +22,18 @@ export function unsupportedPolicyFeatures(policy: Partial<Policy> | PolicyOverri
   return problems;
 }
 
+const stripUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
 /** The policy in force for a tenant: the override's fields over the default, unless it expired. */
 export function effectivePolicy(base: Policy, override: { policy: PolicyOverride['policy']; expiresAt: Date | null } | null, now: Date): Policy {
   if (!override || (override.expiresAt && override.expiresAt <= now)) return base;
   const o = override.policy;
-  const critical = o.critical && base.critical ? { ...base.critical, ...o.critical } : (o.critical as Policy['critical']) ?? base.critical;
+  // A partial critical rule completes itself from the default's, or from the built-in one when the
+  // default has none, so that a later change of the default never leaves a half rule.
+  const critical = o.critical ? { ...(base.critical ?? DEFAULT_POLICY.critical!), ...stripUndefined(o.critical) } : base.critical;
   return {
     ...base,
-    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+    ...stripUndefined(o),
     critical,
   } as Policy;
 }

@@ -73,7 +73,8 @@ export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision
       ]);
     case 'resolution_submitted':
       if (!isOpen(t.state)) return refuse(t, c);
-      return ok({ state: 'resolution_submitted', stateBeforeResolution: t.state === 'resolution_submitted' ? t.stateBeforeResolution : t.state }, [
+      // The deadline stops while an agent reviews the fix; a rejection starts a new one.
+      return ok({ state: 'resolution_submitted', deadlineAt: null, stateBeforeResolution: t.state === 'resolution_submitted' ? t.stateBeforeResolution : t.state }, [
         { type: 'stop_walk' },
       ]);
     case 'reject_resolution':
@@ -95,7 +96,7 @@ export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision
         ...(t.outboundDisabled ? [{ type: 'notify', kind: 'reinstatement_notice', to: 'all' } as const] : []),
       ]);
     case 'suspend':
-      if (!isOpen(t.state) || t.state === 'suspended') return refuse(t, c);
+      if (!isOpen(t.state) || t.state === 'suspended' || t.outboundDisabled) return refuse(t, c);
       return ok({ state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true }, [
         { type: 'stop_walk' },
         ...(t.outboundDisabled ? [] : [{ type: 'disable_outbound' } as const]),
