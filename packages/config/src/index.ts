@@ -56,6 +56,7 @@ const envSchema = z
     RESOLUTION_TIMEOUT_SECONDS: seconds(3600),
     CALL_RING_SECONDS: seconds(30),
     CALL_RESULT_TIMEOUT_SECONDS: seconds(300),
+    VERDICT_DEDUPE_RETENTION_SECONDS: seconds(7 * 86400),
     WORK_LEASE_SECONDS: seconds(30).refine((s) => s >= 2, 'must be at least 2 seconds'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -84,6 +85,8 @@ export interface Config {
   resolutionTimeoutSeconds: number;
   callRingSeconds: number;
   callResultTimeoutSeconds: number;
+  /** How long (tenantId, messageId) keys are kept to ignore a repeated verdict; older keys are pruned. */
+  dedupeRetentionSeconds: number;
   /** How long a worker holds a claimed call, email or event before another worker may take it over. */
   workLeaseSeconds: number;
   logLevel: string;
@@ -124,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callRingSeconds: e.CALL_RING_SECONDS,
     callResultTimeoutSeconds: e.CALL_RESULT_TIMEOUT_SECONDS,
     workLeaseSeconds: e.WORK_LEASE_SECONDS,
+    dedupeRetentionSeconds: e.VERDICT_DEDUPE_RETENTION_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,8 +1,8 @@
 // Counting verdicts (SPEC §4, §5): dedupe by (tenantId, messageId), add to per-minute event-time buckets,
 // and check the tenants whose bad counts grew against their policy — all in the caller's transaction, so
 // a verdict is counted and its trip is decided together or not at all.
-import type { Policy, Verdict } from '@abuse-desk/contracts';
-import { evaluatePolicy } from '@abuse-desk/domain';
+import type { Verdict } from '@abuse-desk/contracts';
+import { emptyCounts, evaluatePolicy } from '@abuse-desk/domain';
 import type { Trip, WindowCounts } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
@@ -13,11 +13,10 @@ import { openOrUpdateTicket } from './tickets.js';
 
 const MINUTE = 60_000;
 const floorMinute = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
-// Postgres takes at most 65535 parameters a statement; verdict rows use 5.
-const CHUNK = 5000;
 
 export interface CountResult {
   accepted: number;
+  acceptedByVerdict: Record<string, number>;
   duplicates: number;
   /** Tickets opened by this batch (numbers). */
   opened: string[];
@@ -31,74 +30,86 @@ export interface CountContext {
   actor: string;
 }
 
-/** Counts valid verdicts inside the caller's transaction. */
+/**
+ * Counts valid verdicts inside the caller's transaction. Rows travel as one JSON parameter
+ * (json_to_recordset) rather than thousands of bound values: one statement per table, whatever the batch size.
+ */
 export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountContext): Promise<CountResult> {
-  if (verdicts.length === 0) return { accepted: 0, duplicates: 0, opened: [], updated: [] };
+  if (verdicts.length === 0) return { accepted: 0, acceptedByVerdict: {}, duplicates: 0, opened: [], updated: [] };
   await ensureTenants(trx, verdicts.map((v) => v.tenantId), ctx.now);
 
   // Sorted by key so that two batches sharing keys lock them in the same order.
   const sorted = [...verdicts].sort((a, b) => (a.tenantId === b.tenantId ? (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0) : a.tenantId < b.tenantId ? -1 : 1));
-  const accepted: { tenant_id: string; occurred_at: Date; verdict: string }[] = [];
-  for (let i = 0; i < sorted.length; i += CHUNK) {
-    const rows = await trx
-      .insertInto('verdict_keys')
-      .values(
-        sorted.slice(i, i + CHUNK).map((v) => ({
-          tenant_id: v.tenantId,
-          message_id: v.messageId,
-          occurred_at: new Date(v.occurredAt),
-          verdict: v.verdict,
-          sender: v.sender ?? null,
-          seen_at: ctx.now,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['tenant_id', 'message_id']).doNothing())
-      .returning(['tenant_id', 'occurred_at', 'verdict'])
-      .execute();
-    accepted.push(...rows);
-  }
+  const keys = JSON.stringify(sorted.map((v) => ({ t: v.tenantId, m: v.messageId, o: v.occurredAt, v: v.verdict, s: v.sender ?? null })));
+  const inserted = await sql<{ tenant_id: string; occurred_at: Date; verdict: string }>`
+    insert into verdict_keys (tenant_id, message_id, occurred_at, verdict, sender, seen_at)
+    select r.t, r.m, r.o, r.v, r.s, ${ctx.now} from json_to_recordset(${keys}::json) as r(t text, m text, o timestamptz, v text, s text)
+    on conflict (tenant_id, message_id) do nothing
+    returning tenant_id, occurred_at, verdict`.execute(trx);
+  const accepted = inserted.rows;
 
-  const buckets = new Map<string, { tenant_id: string; bucket_start: Date; spam: number; phish: number; virus: number; clean: number }>();
+  const buckets = new Map<string, { t: string; b: string; spam: number; phish: number; virus: number; clean: number }>();
   const grown = new Map<string, number>(); // tenant → latest event time of a non-clean verdict
+  const acceptedByVerdict: Record<string, number> = {};
   for (const r of accepted) {
-    const start = floorMinute(r.occurred_at.getTime());
+    acceptedByVerdict[r.verdict] = (acceptedByVerdict[r.verdict] ?? 0) + 1;
+    const at = new Date(r.occurred_at).getTime();
+    const start = floorMinute(at);
     const key = `${r.tenant_id}\u0000${start}`;
     let b = buckets.get(key);
-    if (!b) buckets.set(key, (b = { tenant_id: r.tenant_id, bucket_start: new Date(start), spam: 0, phish: 0, virus: 0, clean: 0 }));
+    if (!b) buckets.set(key, (b = { t: r.tenant_id, b: new Date(start).toISOString(), spam: 0, phish: 0, virus: 0, clean: 0 }));
     b[r.verdict as keyof WindowCounts] += 1;
-    if (r.verdict !== 'clean') grown.set(r.tenant_id, Math.max(grown.get(r.tenant_id) ?? 0, r.occurred_at.getTime()));
+    if (r.verdict !== 'clean') grown.set(r.tenant_id, Math.max(grown.get(r.tenant_id) ?? 0, at));
   }
-  const bucketRows = [...buckets.values()].sort((a, b) => (a.tenant_id === b.tenant_id ? a.bucket_start.getTime() - b.bucket_start.getTime() : a.tenant_id < b.tenant_id ? -1 : 1));
-  for (let i = 0; i < bucketRows.length; i += CHUNK) {
-    await trx
-      .insertInto('counts')
-      .values(bucketRows.slice(i, i + CHUNK))
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'bucket_start']).doUpdateSet({
-          spam: sql<number>`counts.spam + excluded.spam`,
-          phish: sql<number>`counts.phish + excluded.phish`,
-          virus: sql<number>`counts.virus + excluded.virus`,
-          clean: sql<number>`counts.clean + excluded.clean`,
-        }),
-      )
-      .execute();
+  if (buckets.size > 0) {
+    const rows = [...buckets.values()].sort((a, b) => (a.t === b.t ? (a.b < b.b ? -1 : 1) : a.t < b.t ? -1 : 1));
+    await sql`
+      insert into counts (tenant_id, bucket_start, spam, phish, virus, clean)
+      select r.t, r.b, r.spam, r.phish, r.virus, r.clean
+      from json_to_recordset(${JSON.stringify(rows)}::json) as r(t text, b timestamptz, spam int, phish int, virus int, clean int)
+      on conflict (tenant_id, bucket_start) do update set
+        spam = counts.spam + excluded.spam, phish = counts.phish + excluded.phish,
+        virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean`.execute(trx);
   }
 
-  const result: CountResult = { accepted: accepted.length, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
+  const result: CountResult = { accepted: accepted.length, acceptedByVerdict, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
   if (grown.size === 0) return result;
   const tenants = [...grown.keys()].sort();
   const policies = await policiesFor(trx, tenants, ctx.now);
+  const windows = await windowCountsMany(
+    trx,
+    tenants.flatMap((tenantId) => {
+      const p = policies.get(tenantId)!;
+      const end = grown.get(tenantId)!;
+      return [
+        { tenantId, kind: 'spam', ...windowBounds(end, p.windowSeconds) },
+        ...(p.critical ? [{ tenantId, kind: 'critical', ...windowBounds(end, p.critical.windowSeconds) }] : []),
+      ];
+    }),
+  );
   for (const tenantId of tenants) {
     const policy = policies.get(tenantId)!;
-    const end = grown.get(tenantId)!;
-    const trip = await checkTenant(trx, tenantId, policy, end);
+    const trip = evaluatePolicy(policy, windows.get(`${tenantId}\u0000spam`) ?? emptyCounts(), policy.critical ? (windows.get(`${tenantId}\u0000critical`) ?? emptyCounts()) : null);
     if (!trip) continue;
+    const end = grown.get(tenantId)!;
     const evidence = await buildEvidence(trx, tenantId, trip, end);
     const contacts = (await listContacts(trx, tenantId)).map(toSnapshot);
     const { ticket, opened } = await openOrUpdateTicket(trx, { tenantId, trip, evidence, contacts, now: ctx.now, resolutionTimeoutSeconds: ctx.resolutionTimeoutSeconds, actor: ctx.actor });
     (opened ? result.opened : result.updated).push(ticket.number);
   }
   return result;
+}
+
+/** Sums of many (tenant, window) pairs in one query; keyed `tenant\u0000kind`. */
+async function windowCountsMany(db: Db, windows: { tenantId: string; kind: string; first: Date; last: Date }[]): Promise<Map<string, WindowCounts>> {
+  const spec = JSON.stringify(windows.map((w) => ({ t: w.tenantId, k: w.kind, f: w.first.toISOString(), l: w.last.toISOString() })));
+  const rows = await sql<{ t: string; k: string; spam: number; phish: number; virus: number; clean: number }>`
+    select w.t, w.k, coalesce(sum(c.spam), 0)::int as spam, coalesce(sum(c.phish), 0)::int as phish,
+           coalesce(sum(c.virus), 0)::int as virus, coalesce(sum(c.clean), 0)::int as clean
+    from json_to_recordset(${spec}::json) as w(t text, k text, f timestamptz, l timestamptz)
+    left join counts c on c.tenant_id = w.t and c.bucket_start >= w.f and c.bucket_start <= w.l
+    group by w.t, w.k`.execute(db);
+  return new Map(rows.rows.map((r) => [`${r.t}\u0000${r.k}`, { spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean }]));
 }
 
 /** The window ending with the minute bucket of `endMs`, `seconds` long (whole minutes). */
@@ -123,12 +134,6 @@ export async function windowCounts(db: Db, tenantId: string, endMs: number, seco
     .where('bucket_start', '<=', last)
     .executeTakeFirstOrThrow();
   return row;
-}
-
-async function checkTenant(db: Db, tenantId: string, policy: Policy, endMs: number): Promise<Trip | null> {
-  const spamWindow = await windowCounts(db, tenantId, endMs, policy.windowSeconds);
-  const criticalWindow = policy.critical ? await windowCounts(db, tenantId, endMs, policy.critical.windowSeconds) : null;
-  return evaluatePolicy(policy, spamWindow, criticalWindow);
 }
 
 async function buildEvidence(db: Db, tenantId: string, trip: Trip, endMs: number): Promise<Evidence> {
@@ -179,4 +184,25 @@ export async function storeDeadLetter(db: Db, d: { source: string; raw: Uint8Arr
     .insertInto('dead_letters')
     .values({ source: d.source, raw: d.raw.subarray(0, 64 * 1024), reason: d.reason, topic: d.topic ?? null, partition: d.partition ?? null, offset: d.offset ?? null, received_at: d.now })
     .execute();
+}
+
+/** Kafka offsets committed with the counts they produced: the next offset to read, per partition. */
+export async function storedOffsets(db: Db, groupId: string, topic: string): Promise<Map<number, bigint>> {
+  const rows = await db.selectFrom('kafka_offsets').select(['partition', 'next_offset']).where('group_id', '=', groupId).where('topic', '=', topic).execute();
+  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+}
+
+export async function storeOffset(trx: Db, o: { groupId: string; topic: string; partition: number; nextOffset: bigint; now: Date }) {
+  const values = { next_offset: o.nextOffset.toString(), updated_at: o.now };
+  await trx
+    .insertInto('kafka_offsets')
+    .values({ group_id: o.groupId, topic: o.topic, partition: o.partition, ...values })
+    .onConflict((oc) => oc.columns(['group_id', 'topic', 'partition']).doUpdateSet(values))
+    .execute();
+}
+
+/** Deletes dedupe keys older than the retention, a slice at a time; returns how many went. */
+export async function pruneDedupeKeys(db: Db, olderThan: Date, limit = 10_000): Promise<number> {
+  const r = await sql`delete from verdict_keys where ctid in (select ctid from verdict_keys where seen_at < ${olderThan} limit ${limit})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }

@@ -9,3 +9,5 @@ export * from './tickets.js';
 export * from './counting.js';
 export * from './attempts.js';
 export * from './views.js';
+export * from './outbox.js';
+export * from './metrics.js';

@@ -13,6 +13,7 @@ export interface TenantsTable {
   outbound_enabled: Generated<boolean>;
   outbound_changed_at: GeneratedTimestamp;
   outbound_ticket_id: string | null;
+  enforcement_seq: Generated<string>;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
 }
@@ -169,8 +170,34 @@ export interface OutboxTable {
   ticket_id: string;
   type: 'outbound.suspended' | 'outbound.reinstated';
   payload: Json<unknown>;
+  tenant_seq: string;
   created_at: Timestamp;
   delivered_at: Timestamp | null;
+}
+
+export type Destination = 'kafka' | 'webhook';
+export const DESTINATIONS: readonly Destination[] = ['kafka', 'webhook'];
+
+export interface OutboxDeliveriesTable {
+  event_id: string;
+  destination: Destination;
+  tenant_id: string;
+  tenant_seq: string;
+  status: 'pending' | 'delivered';
+  due_at: Timestamp;
+  tries: Generated<number>;
+  last_error: string | null;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  delivered_at: Timestamp | null;
+}
+
+export interface KafkaOffsetsTable {
+  group_id: string;
+  topic: string;
+  partition: number;
+  next_offset: string;
+  updated_at: Timestamp;
 }
 
 export interface DeadLettersTable {
@@ -197,6 +224,8 @@ export interface Database {
   contact_attempts: ContactAttemptsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;
+  outbox_deliveries: OutboxDeliveriesTable;
+  kafka_offsets: KafkaOffsetsTable;
   dead_letters: DeadLettersTable;
 }
 

@@ -7,6 +7,7 @@ import { afterCall, decide, noticeRecipients, startWalk } from '@abuse-desk/doma
 import type { CallOutcome, Command, Effect, PlannedAttempt, TicketFacts, Trip } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
+import { DESTINATIONS } from './schema.js';
 import type { ContactSnapshot, Evidence, Ticket } from './schema.js';
 
 export interface CommandContext {
@@ -89,18 +90,28 @@ export async function insertAttempts(trx: Db, ticketId: string, contacts: Contac
     .execute();
 }
 
+/**
+ * Changes the tenant's outbound status and writes the enforcement event (SPEC §9) to the outbox with the
+ * tenant's next sequence number and one pending delivery per destination — all in the caller's transaction.
+ */
 async function queueEnforcement(trx: Db, t: Ticket, type: 'outbound.suspended' | 'outbound.reinstated', reason: string, now: Date) {
   const enabled = type === 'outbound.reinstated';
-  await trx
+  const tenant = await trx
     .updateTable('tenants')
-    .set({ outbound_enabled: enabled, outbound_changed_at: now, outbound_ticket_id: enabled ? null : t.id, updated_at: now })
+    .set({ outbound_enabled: enabled, outbound_changed_at: now, outbound_ticket_id: enabled ? null : t.id, updated_at: now, enforcement_seq: sql<string>`enforcement_seq + 1` })
     .where('id', '=', t.tenant_id)
-    .execute();
+    .returning('enforcement_seq')
+    .executeTakeFirstOrThrow();
   const eventId = randomUUID();
-  const payload = { eventId, type, tenantId: t.tenant_id, ticketNumber: t.number, at: now.toISOString(), reason };
+  const seq = String(tenant.enforcement_seq);
+  const payload = { eventId, type, tenantId: t.tenant_id, ticketNumber: t.number, at: now.toISOString(), reason, sequence: Number(seq) };
   await trx
     .insertInto('outbox')
-    .values({ id: eventId, tenant_id: t.tenant_id, ticket_id: t.id, type, payload: JSON.stringify(payload), created_at: now })
+    .values({ id: eventId, tenant_id: t.tenant_id, ticket_id: t.id, type, payload: JSON.stringify(payload), tenant_seq: seq, created_at: now })
+    .execute();
+  await trx
+    .insertInto('outbox_deliveries')
+    .values(DESTINATIONS.map((destination) => ({ event_id: eventId, destination, tenant_id: t.tenant_id, tenant_seq: seq, status: 'pending' as const, due_at: now })))
     .execute();
 }
 

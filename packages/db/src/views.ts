@@ -64,8 +64,11 @@ export async function ticketDetail(db: Db, t: Ticket) {
   const [attempts, events, enforcement] = await Promise.all([
     db.selectFrom('contact_attempts').selectAll().where('ticket_id', '=', t.id).orderBy('created_at').orderBy('kind').execute(),
     db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', t.id).orderBy('seq').execute(),
-    db.selectFrom('outbox').selectAll().where('ticket_id', '=', t.id).orderBy('created_at').execute(),
+    db.selectFrom('outbox').selectAll().where('ticket_id', '=', t.id).orderBy('tenant_seq').execute(),
   ]);
+  const deliveries = enforcement.length
+    ? await db.selectFrom('outbox_deliveries').selectAll().where('event_id', 'in', enforcement.map((o) => o.id)).orderBy('destination').execute()
+    : [];
   return {
     ...ticketSummary(t),
     contacts: (t.contacts as ContactSnapshot[]).map((c) => ({ ...c })),
@@ -74,7 +77,15 @@ export async function ticketDetail(db: Db, t: Ticket) {
       : null,
     attempts: attempts.map(attemptView),
     events: events.map(eventView),
-    enforcementEvents: enforcement.map((o) => ({ eventId: o.id, type: o.type, at: o.created_at.toISOString(), deliveredAt: iso(o.delivered_at) })),
+    enforcementEvents: enforcement.map((o) => ({
+      eventId: o.id,
+      type: o.type,
+      sequence: Number(o.tenant_seq),
+      at: o.created_at.toISOString(),
+      deliveries: deliveries
+        .filter((d) => d.event_id === o.id)
+        .map((d) => ({ destination: d.destination, status: d.status === 'delivered' ? 'delivered' : d.tries > 0 ? 'retrying' : 'pending', tries: d.tries, lastError: d.last_error, deliveredAt: iso(d.delivered_at) })),
+    })),
   };
 }
 

@@ -20,6 +20,10 @@ export interface EnforcerDeps {
 
 const BATCH = 100;
 
+export { startPublisher } from './publisher.js';
+export type { Deliverer } from './publisher.js';
+export { createKafkaDeliverer } from './kafka.js';
+
 export function startEnforcer(deps: EnforcerDeps) {
   const log = deps.logger.child({ role: 'enforcer' });
   const suspensions = new Counter({ name: 'abuse_desk_suspensions_total', help: 'Tenants suspended because a resolution deadline passed', registers: [deps.registry] });

@@ -9,7 +9,7 @@ import type { Config } from '@abuse-desk/config';
 import { startCounter } from '@abuse-desk/counter';
 import { connect, ensureAdminToken, migrateToLatest } from '@abuse-desk/db';
 import type { DbHandle } from '@abuse-desk/db';
-import { startEnforcer } from '@abuse-desk/enforcer';
+import { createKafkaDeliverer, startEnforcer, startPublisher } from '@abuse-desk/enforcer';
 import { startNotifier } from '@abuse-desk/notifier';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -85,8 +85,11 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
   const voice = createConsoleVoiceChannel({ logger, ringSeconds: config.callRingSeconds });
 
   const nudges: (() => void)[] = [];
+  const readiness: ApiDeps['readiness'] = [];
+  const onWorkQueued = () => nudges.forEach((n) => n());
   if (roles.has('counter')) {
-    const counter = startCounter({ db, config, logger, clock, registry });
+    const counter = await startCounter({ db, config, logger, clock, registry, onWorkQueued });
+    readiness.push(...counter.readiness);
     stops.push(counter.stop);
   }
   if (roles.has('notifier')) {
@@ -98,9 +101,14 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
     const enforcer = startEnforcer({ db, config, logger, clock, registry });
     nudges.push(enforcer.nudge);
     stops.push(enforcer.stop);
+    if (config.kafka) {
+      const publisher = startPublisher({ db, logger, clock, registry, workerId, leaseSeconds: config.workLeaseSeconds }, await createKafkaDeliverer(config.kafka, logger));
+      nudges.push(publisher.nudge);
+      stops.push(publisher.stop);
+    }
   }
 
-  const deps: ApiDeps = { db, config, logger, clock, registry, readiness: [], onWorkQueued: () => nudges.forEach((n) => n()) };
+  const deps: ApiDeps = { db, config, logger, clock, registry, readiness, onWorkQueued };
   const app = roles.has('api') ? await buildApp(deps) : await buildOpsApp(deps);
 
   return {

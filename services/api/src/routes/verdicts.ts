@@ -1,16 +1,15 @@
 // HTTP ingest of verdicts (SPEC §4): the same validation and counting as the Kafka consumer; the answer
 // says how many were accepted, duplicated and rejected, and why each rejected one was.
 import { MAX_VERDICTS_PER_REQUEST, Verdict, VerdictIngestReply, verdictProblem } from '@abuse-desk/contracts';
-import { countVerdicts } from '@abuse-desk/db';
+import { countVerdicts, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { requireRole } from '../auth.js';
 
 export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
-  const counted = new Counter({ name: 'abuse_desk_verdicts_total', help: 'Verdicts received, by source and result (counted, duplicate, rejected)', labelNames: ['source', 'result'], registers: [deps.registry] });
-  const opened = new Counter({ name: 'abuse_desk_tickets_opened_total', help: 'Tickets opened', labelNames: ['source'], registers: [deps.registry] });
+  const counted = verdictsMetric(deps.registry);
+  const opened = ticketsOpenedMetric(deps.registry);
 
   app.post(
     '/v1/verdicts',
@@ -34,9 +33,9 @@ export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       });
       const now = deps.clock.now();
       const result = await deps.db.transaction().execute((trx) => countVerdicts(trx, valid, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter' }));
-      counted.inc({ source: 'http', result: 'counted' }, result.accepted);
-      counted.inc({ source: 'http', result: 'duplicate' }, result.duplicates);
-      counted.inc({ source: 'http', result: 'rejected' }, errors.length);
+      for (const [verdict, n] of Object.entries(result.acceptedByVerdict)) counted.inc({ source: 'http', result: 'counted', verdict }, n);
+      counted.inc({ source: 'http', result: 'duplicate', verdict: 'any' }, result.duplicates);
+      counted.inc({ source: 'http', result: 'rejected', verdict: 'any' }, errors.length);
       if (result.opened.length) {
         opened.inc({ source: 'http' }, result.opened.length);
         request.log.info({ tickets: result.opened }, 'tickets.opened');
