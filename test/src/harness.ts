@@ -34,10 +34,15 @@ export async function freePort(): Promise<number> {
 
 export interface Service {
   baseUrl: string;
+  /** The PostgreSQL database of this service (postgres arrangements only). */
+  databaseUrl: string | undefined;
   /** (Re)starts the role processes. */
   start(): Promise<void>;
   /** SIGKILLs every process at once: no shutdown code runs. */
   kill(): Promise<void>;
+  /** SIGKILLs / restarts one process (index into the role sets). */
+  killProcess(index: number): Promise<void>;
+  startProcess(index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +50,8 @@ export interface ServiceOptions {
   name: string;
   arrangement: Arrangement;
   env: Record<string, string>;
+  /** Overrides the arrangement's processes: one entry per process, the roles it runs. */
+  roleSets?: string[][];
 }
 
 /** Prepares (but does not start) a service; the database is created now and dropped by stop(). */
@@ -67,44 +74,43 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
   } else {
     env['DATA_DIR'] = mkdtempSync(path.join(tmpdir(), 'abuse-desk-e2e-'));
   }
-  const roleSets = o.arrangement.processes === 'one' ? [['api', 'counter', 'notifier', 'enforcer']] : [['api'], ['counter'], ['notifier'], ['enforcer']];
+  const roleSets = o.roleSets ?? (o.arrangement.processes === 'one' ? [['api', 'counter', 'notifier', 'enforcer']] : [['api'], ['counter'], ['notifier'], ['enforcer']]);
   const logDir = path.join(ROOT, 'test-artifacts', 'logs');
   mkdirSync(logDir, { recursive: true });
-  let children: ChildProcess[] = [];
+  const children: (ChildProcess | undefined)[] = [];
   let generation = 0;
 
-  const start = async () => {
+  const startProcess = async (index: number) => {
     generation += 1;
-    children = [];
-    for (const roles of roleSets) {
-      const isApi = roles.includes('api');
-      const childPort = isApi ? port : await freePort();
-      const log = createWriteStream(path.join(logDir, `${o.name}.${roles.join('+')}.${generation}.log`));
-      const child = spawn(process.execPath, [MAIN], { env: { ...env, ROLES: roles.join(','), PORT: String(childPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.pipe(log);
-      child.stderr!.pipe(log);
-      children.push(child);
-      await waitForHttp(`http://127.0.0.1:${childPort}/readyz`, child);
-    }
+    const roles = roleSets[index]!;
+    const isApi = roles.includes('api');
+    const childPort = isApi ? port : await freePort();
+    const log = createWriteStream(path.join(logDir, `${o.name}.${index}-${roles.join('+')}.${generation}.log`));
+    const child = spawn(process.execPath, [MAIN], { env: { ...env, ROLES: roles.join(','), PORT: String(childPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    children[index] = child;
+    await waitForHttp(`http://127.0.0.1:${childPort}/readyz`, child);
   };
+  const start = async () => {
+    for (let i = 0; i < roleSets.length; i++) await startProcess(i);
+  };
+  const killProcess = (index: number) =>
+    new Promise<void>((resolve) => {
+      const c = children[index];
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
   const kill = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGKILL');
-          }),
-      ),
-    );
+    await Promise.all(roleSets.map((_, i) => killProcess(i)));
   };
   const stop = async () => {
     await Promise.all(
       children.map(
         (c) =>
           new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
             const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
             c.once('exit', () => {
               clearTimeout(t);
@@ -116,7 +122,7 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
     );
     await dropDb?.();
   };
-  return { baseUrl, start, kill, stop };
+  return { baseUrl, databaseUrl: env['DATABASE_URL'], start, kill, killProcess, startProcess, stop };
 }
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000) {

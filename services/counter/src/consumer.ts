@@ -48,7 +48,6 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
   const { kafka: k } = deps.config;
   const log = deps.logger.child({ role: 'counter', topic: k.verdictTopic, groupId: k.groupId });
   const kafka = new Kafka({ clientId: 'abuse-desk-counter', brokers: k.brokers, logCreator: kafkaLogCreator(log), retry: { retries: 10 } });
-  const consumer: Consumer = kafka.consumer({ groupId: k.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytesPerPartition: 2 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 });
 
   const verdicts = verdictsMetric(deps.registry);
   const opened = ticketsOpenedMetric(deps.registry);
@@ -62,15 +61,10 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
   let crashed: string | null = null;
   let running = true;
 
-  consumer.on(consumer.events.CRASH, (e) => {
-    const { error, restart } = e.payload as { error: Error; restart: boolean };
-    log.error({ err: error, restart }, 'counter.kafka.crashed');
-    if (!restart) crashed = error.message;
-  });
   // On assignment, start each partition where Postgres says it stopped (it may be ahead of Kafka's
   // committed offset if we died between the two commits). Correctness does not depend on this seek:
   // handleBatch skips what Postgres has already seen.
-  consumer.on(consumer.events.GROUP_JOIN, async (e) => {
+  const onJoin = (consumer: Consumer) => async (e: { payload: { memberAssignment: unknown } }) => {
     const assigned = (e.payload.memberAssignment as Record<string, number[]>)[k.verdictTopic] ?? [];
     log.info({ partitions: assigned }, 'counter.partitions.assigned');
     try {
@@ -82,7 +76,7 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
     } catch (err) {
       log.warn({ err }, 'counter.seek.skipped');
     }
-  });
+  };
 
   const handleBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
     if (batch.messages.length === 0) return;
@@ -159,7 +153,7 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
       }
     }
     resolveOffset(last.toString());
-    await consumer.commitOffsets([{ topic: batch.topic, partition, offset: (last + 1n).toString() }]).catch((err: unknown) => {
+    await current.commitOffsets([{ topic: batch.topic, partition, offset: (last + 1n).toString() }]).catch((err: unknown) => {
       // Postgres already holds the truth; a failed Kafka commit only makes lag tools lag.
       log.warn({ err, partition }, 'counter.kafka.commit_failed');
     });
@@ -170,10 +164,47 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
     await heartbeat().catch(() => undefined);
   };
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: [k.verdictTopic], fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: handleBatch });
-  log.info({ brokers: k.brokers }, 'counter.kafka.started');
+  // kafkajs restarts itself after retriable errors only; after any other crash (a broker answering a
+  // group request with an error, say) we build a new consumer after a backoff, so counting never stops
+  // for good while the process lives. Postgres offsets make the restart exact.
+  let current!: Consumer;
+  let restarts = 0;
+  const launch = async (): Promise<void> => {
+    // Short fetch waits and heartbeats make a rebalance (a counter joining or dying) settle in seconds.
+    const consumer = kafka.consumer({
+      groupId: k.groupId,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 15_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 250,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+    });
+    current = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, onJoin(consumer));
+    consumer.on(consumer.events.CRASH, (e) => {
+      const { error, restart } = e.payload as { error: Error; restart: boolean };
+      log.error({ err: error, restart }, 'counter.kafka.crashed');
+      if (restart || !running) return;
+      crashed = error.message;
+      restarts += 1;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts, 6));
+      setTimeout(() => {
+        if (!running) return;
+        consumer
+          .disconnect()
+          .catch(() => undefined)
+          .then(() => launch())
+          .catch((err: unknown) => log.error({ err }, 'counter.kafka.restart_failed'));
+      }, delay);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [k.verdictTopic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: handleBatch });
+    crashed = null;
+    log.info({ brokers: k.brokers, restarts }, 'counter.kafka.started');
+  };
+  await launch();
 
   return {
     /** Readiness: the consumer runs and its last database write did not fail. */
@@ -183,7 +214,7 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
     },
     stop: async () => {
       running = false;
-      await consumer.disconnect();
+      await current.disconnect();
     },
   };
 }

@@ -1,0 +1,134 @@
+// Counting from Kafka (issue #3) against a real Kafka-protocol broker and PostgreSQL: verdicts produced by
+// kcat (a client that is not ours), a poison message between good ones, two counter processes sharing
+// the partitions with one SIGKILLed mid-stream, and enforcement events read back from the control topic.
+import { produceWithKcat, readWithKcat, startKafkaBroker, startSmtpSink, waitUntil } from '@abuse-desk/testkit';
+import pg from 'pg';
+import t from 'tap';
+import { client, prepareService } from './harness.js';
+
+const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+const verdict = (tenantId: string, i: number, kind: string, minutesAgo = 0) => ({
+  key: tenantId,
+  value: JSON.stringify({ tenantId, messageId: `<${tenantId}-${i}@mail.example>`, verdict: kind, occurredAt: at(minutesAgo), sender: `s${i % 3}@${tenantId}.example`, recipients: 1 }),
+});
+
+async function query<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+t.test('verdicts produced by kcat are counted like HTTP ingest, a poison message becomes a dead letter, and the suspension reaches the control topic', async (t) => {
+  const broker = await startKafkaBroker();
+  t.teardown(() => broker.stop());
+  const sink = await startSmtpSink();
+  t.teardown(() => sink.close());
+  const svc = await prepareService({
+    name: 'kafka-basic',
+    arrangement: { engine: 'postgres', processes: 'one' },
+    env: { KAFKA_BROKERS: broker.brokers, SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '2', CALL_RING_SECONDS: '1', WORK_LEASE_SECONDS: '3' },
+  });
+  t.teardown(() => svc.stop());
+  await svc.start();
+  const api = client(svc.baseUrl);
+
+  const good = [
+    ...Array.from({ length: 60 }, (_, i) => verdict('kspam', i, i % 6 === 0 ? 'clean' : 'spam')),
+    ...Array.from({ length: 40 }, (_, i) => verdict('kclean', i, 'clean')),
+  ];
+  const poison = [{ key: 'kspam', value: '{"tenantId":"kspam","verdict":"spam"' }, { key: 'kspam', value: '{"tenantId":"kspam","messageId":"x","verdict":"bacon","occurredAt":"2026-11-22T10:15:00Z"}' }];
+  await produceWithKcat(broker.brokers, 'outbound-verdicts', [...good.slice(0, 30), ...poison, ...good.slice(30), ...good.slice(0, 10)]);
+
+  const dead = await waitUntil(async () => {
+    const r = await api('GET', '/v1/dead-letters');
+    return r.body.items.length === 2 ? r.body.items : null;
+  }, { message: 'the poison messages did not become dead letters' });
+  t.match(dead.map((d: any) => d.reason).sort(), [/^not JSON/, /verdict/]);
+  t.ok(dead.every((d: any) => d.topic === 'outbound-verdicts' && d.offset !== null && d.partition !== null), 'dead letters keep their position');
+
+  const rows = await waitUntil(async () => {
+    const r = await query<{ tenant_id: string; n: number }>(svc.databaseUrl!, 'select tenant_id, sum(spam + phish + virus + clean)::int as n from counts group by tenant_id order by tenant_id');
+    return r.reduce((a, x) => a + x.n, 0) === 100 ? r : null;
+  }, { message: 'not every verdict was counted' });
+  t.same(rows, [{ tenant_id: 'kclean', n: 40 }, { tenant_id: 'kspam', n: 60 }], 'each distinct verdict counted once; the ten repeats were ignored');
+
+  const tickets = (await api('GET', '/v1/tickets?tenantId=kspam')).body.items;
+  t.equal(tickets.length, 1, 'the spamming tenant has one ticket');
+  t.equal((await api('GET', '/v1/tickets?tenantId=kclean')).body.items.length, 0);
+
+  const events = await waitUntil(async () => {
+    const msgs = await readWithKcat(broker.brokers, 'outbound-control');
+    return msgs.length >= 1 ? msgs : null;
+  }, { timeoutMs: 30_000, message: 'no enforcement event on the control topic' });
+  t.equal(events[0]!.key, 'kspam');
+  const event = JSON.parse(events[0]!.value);
+  t.match(event, { type: 'outbound.suspended', tenantId: 'kspam', ticketNumber: tickets[0].number, reason: /no resolution within 2 s/ });
+  t.match(event.eventId, /^[0-9a-f-]{36}$/);
+  const detail = (await api('GET', `/v1/tickets/${tickets[0].number}`)).body;
+  await waitUntil(async () => {
+    const d = (await api('GET', `/v1/tickets/${tickets[0].number}`)).body;
+    return d.enforcementEvents[0].deliveries.find((x: any) => x.destination === 'kafka').status === 'delivered';
+  }, { message: 'the kafka delivery was not marked delivered' });
+  t.equal(detail.enforcementEvents[0].eventId, event.eventId, 'the event on the topic is the outbox event');
+  const metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+  t.match(metrics, /abuse_desk_dead_letters_total\{source="kafka"\} 2/);
+  t.match(metrics, /abuse_desk_kafka_consumer_lag\{topic="outbound-verdicts",partition="\d"\} 0/);
+});
+
+t.test('two counters share the partitions; one is SIGKILLed mid-stream and restarted; counts equal the distinct verdicts and no tenant has two tickets', async (t) => {
+  const broker = await startKafkaBroker();
+  t.teardown(() => broker.stop());
+  const svc = await prepareService({
+    name: 'kafka-kill',
+    arrangement: { engine: 'postgres', processes: 'four' },
+    roleSets: [['api', 'notifier', 'enforcer'], ['counter'], ['counter']],
+    env: { KAFKA_BROKERS: broker.brokers, RESOLUTION_TIMEOUT_SECONDS: '3600', CALL_RING_SECONDS: '30' },
+  });
+  t.teardown(() => svc.stop());
+  await svc.start();
+
+  const tenants = Array.from({ length: 40 }, (_, i) => `tenant${String(i).padStart(2, '0')}`);
+  const spammy = new Set(tenants.slice(0, 5));
+  const total = 16_000;
+  const stream = Array.from({ length: total }, (_, i) => {
+    const tenant = tenants[i % tenants.length]!;
+    return verdict(tenant, i, spammy.has(tenant) && i % 3 !== 0 ? 'spam' : 'clean', (i % 5) * 0.5);
+  });
+  // Every 20th message is sent again later: a producer retry.
+  const repeats = stream.filter((_, i) => i % 20 === 0);
+  const chunks = 8;
+  let killed = false;
+  for (let c = 0; c < chunks; c++) {
+    await produceWithKcat(broker.brokers, 'outbound-verdicts', stream.slice((c * total) / chunks, ((c + 1) * total) / chunks));
+    if (c === 3) {
+      // Kill one counter while it is in the middle of the stream, then bring it back.
+      await waitUntil(async () => {
+        const r = await query<{ n: number }>(svc.databaseUrl!, 'select coalesce(sum(spam + phish + virus + clean), 0)::int as n from counts');
+        return r[0]!.n > 0;
+      }, { timeoutMs: 60_000, message: 'nothing was counted' });
+      await svc.killProcess(1);
+      killed = true;
+      await svc.startProcess(1);
+    }
+  }
+  await produceWithKcat(broker.brokers, 'outbound-verdicts', repeats);
+  t.ok(killed);
+
+  const perTenant = await waitUntil(async () => {
+    const r = await query<{ tenant_id: string; n: number }>(svc.databaseUrl!, 'select tenant_id, sum(spam + phish + virus + clean)::int as n from counts group by tenant_id');
+    return r.reduce((a, x) => a + x.n, 0) === total ? r : null;
+  }, { timeoutMs: 90_000, message: 'the counts never reached the number of distinct verdicts' });
+  t.equal(perTenant.length, tenants.length);
+  t.ok(perTenant.every((r) => r.n === total / tenants.length), 'every tenant counted exactly its distinct verdicts');
+  const keys = await query<{ n: number }>(svc.databaseUrl!, 'select count(*)::int as n from verdict_keys');
+  t.equal(keys[0]!.n, total);
+  const tickets = await query<{ tenant_id: string; n: number }>(svc.databaseUrl!, 'select tenant_id, count(*)::int as n from tickets group by tenant_id order by tenant_id');
+  t.same(tickets.map((r) => r.tenant_id), [...spammy].sort(), 'the spamming tenants, and only they, have tickets');
+  t.ok(tickets.every((r) => r.n === 1), 'no tenant has two tickets');
+  const offsets = await query<{ n: string }>(svc.databaseUrl!, 'select sum(next_offset)::text as n from kafka_offsets');
+  t.equal(Number(offsets[0]!.n), total + repeats.length, 'the stored offsets cover every message produced');
+});
