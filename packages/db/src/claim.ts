@@ -52,6 +52,7 @@ export interface PollLoop {
  */
 export function pollLoop(o: { name: string; idleMs: number; tick: () => Promise<number>; onError: (err: unknown) => void }): PollLoop {
   let running = true;
+  let nudged = false;
   let wake: (() => void) | undefined;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -64,16 +65,21 @@ export function pollLoop(o: { name: string; idleMs: number; tick: () => Promise<
   const done = (async () => {
     while (running) {
       let worked = 0;
+      nudged = false;
       try {
         worked = await o.tick();
       } catch (err) {
         o.onError(err);
       }
-      if (running && worked === 0) await sleep(o.idleMs);
+      // A nudge that came during the tick means new work: go again at once.
+      if (running && worked === 0 && !nudged) await sleep(o.idleMs);
     }
   })();
   return {
-    nudge: () => wake?.(),
+    nudge: () => {
+      nudged = true;
+      wake?.();
+    },
     stop: async () => {
       running = false;
       wake?.();

@@ -4,6 +4,9 @@
 import type { Verdict } from '@abuse-desk/contracts';
 import { emptyCounts, evaluatePolicy } from '@abuse-desk/domain';
 import type { Trip, WindowCounts } from '@abuse-desk/domain';
+
+/** At most this many distinct minutes per tenant and batch are checked (the latest ones). */
+const MAX_WINDOWS_CHECKED = 180;
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
 import { policiesFor } from './policies.js';
@@ -37,6 +40,14 @@ export interface CountContext {
 export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountContext): Promise<CountResult> {
   if (verdicts.length === 0) return { accepted: 0, acceptedByVerdict: {}, duplicates: 0, opened: [], updated: [] };
   await ensureTenants(trx, verdicts.map((v) => v.tenantId), ctx.now);
+  // Serialise counting per tenant whose bad counts may grow: two concurrent batches that cross a
+  // threshold only together must not each read the window without the other's counts. Sorted, so
+  // batches sharing tenants take the locks in the same order. (Kafka keys by tenant, so consumers of
+  // different partitions rarely meet here.)
+  const badTenants = [...new Set(verdicts.filter((v) => v.verdict !== 'clean').map((v) => v.tenantId))].sort();
+  if (badTenants.length) {
+    await sql`select pg_advisory_xact_lock(hashtextextended('abuse-desk:verdicts:' || t, 0)) from unnest(${badTenants}::text[]) as t order by t`.execute(trx);
+  }
 
   // Sorted by key so that two batches sharing keys lock them in the same order.
   const sorted = [...verdicts].sort((a, b) => (a.tenantId === b.tenantId ? (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0) : a.tenantId < b.tenantId ? -1 : 1));
@@ -49,7 +60,7 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
   const accepted = inserted.rows;
 
   const buckets = new Map<string, { t: string; b: string; spam: number; phish: number; virus: number; clean: number }>();
-  const grown = new Map<string, number>(); // tenant → latest event time of a non-clean verdict
+  const grown = new Map<string, Set<number>>(); // tenant → minute buckets that got a non-clean verdict
   const acceptedByVerdict: Record<string, number> = {};
   for (const r of accepted) {
     acceptedByVerdict[r.verdict] = (acceptedByVerdict[r.verdict] ?? 0) + 1;
@@ -59,7 +70,11 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     let b = buckets.get(key);
     if (!b) buckets.set(key, (b = { t: r.tenant_id, b: new Date(start).toISOString(), spam: 0, phish: 0, virus: 0, clean: 0 }));
     b[r.verdict as keyof WindowCounts] += 1;
-    if (r.verdict !== 'clean') grown.set(r.tenant_id, Math.max(grown.get(r.tenant_id) ?? 0, at));
+    if (r.verdict !== 'clean') {
+      let minutes = grown.get(r.tenant_id);
+      if (!minutes) grown.set(r.tenant_id, (minutes = new Set()));
+      minutes.add(start);
+    }
   }
   if (buckets.size > 0) {
     const rows = [...buckets.values()].sort((a, b) => (a.t === b.t ? (a.b < b.b ? -1 : 1) : a.t < b.t ? -1 : 1));
@@ -76,28 +91,60 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
   if (grown.size === 0) return result;
   const tenants = [...grown.keys()].sort();
   const policies = await policiesFor(trx, tenants, ctx.now);
+  // Every window that ends with a minute that grew is checked: a burst must trip whether or not the same
+  // batch also carries later verdicts (a consumer catching up reads hours in one batch).
+  // Latest first: the evidence is the most recent window that trips. A window ending at a later bad
+  // bucket (counted by an earlier or concurrent batch) also contains the new verdicts: check it too.
+  const later = await laterBadBuckets(trx, tenants.map((t) => {
+    const p = policies.get(t)!;
+    const newest = Math.max(...grown.get(t)!);
+    return { tenantId: t, after: newest, until: newest + Math.max(p.windowSeconds, p.critical?.windowSeconds ?? 0) * 1000 };
+  }));
+  const ends = new Map(
+    tenants.map((t) => {
+      const own = [...grown.get(t)!];
+      const l = later.get(t);
+      return [t, [...(l !== undefined ? [l] : []), ...own.sort((a, b) => b - a)].slice(0, MAX_WINDOWS_CHECKED)];
+    }),
+  );
   const windows = await windowCountsMany(
     trx,
     tenants.flatMap((tenantId) => {
       const p = policies.get(tenantId)!;
-      const end = grown.get(tenantId)!;
-      return [
-        { tenantId, kind: 'spam', ...windowBounds(end, p.windowSeconds) },
-        ...(p.critical ? [{ tenantId, kind: 'critical', ...windowBounds(end, p.critical.windowSeconds) }] : []),
-      ];
+      return ends.get(tenantId)!.flatMap((end) => [
+        { tenantId, kind: `spam:${end}`, ...windowBounds(end, p.windowSeconds) },
+        ...(p.critical ? [{ tenantId, kind: `critical:${end}`, ...windowBounds(end, p.critical.windowSeconds) }] : []),
+      ]);
     }),
   );
   for (const tenantId of tenants) {
     const policy = policies.get(tenantId)!;
-    const trip = evaluatePolicy(policy, windows.get(`${tenantId}\u0000spam`) ?? emptyCounts(), policy.critical ? (windows.get(`${tenantId}\u0000critical`) ?? emptyCounts()) : null);
+    let trip: Trip | null = null;
+    let end = 0;
+    for (const e of ends.get(tenantId)!) {
+      trip = evaluatePolicy(policy, windows.get(`${tenantId}\u0000spam:${e}`) ?? emptyCounts(), policy.critical ? (windows.get(`${tenantId}\u0000critical:${e}`) ?? emptyCounts()) : null);
+      end = e;
+      if (trip) break;
+    }
     if (!trip) continue;
-    const end = grown.get(tenantId)!;
     const evidence = await buildEvidence(trx, tenantId, trip, end);
     const contacts = (await listContacts(trx, tenantId)).map(toSnapshot);
     const { ticket, opened } = await openOrUpdateTicket(trx, { tenantId, trip, evidence, contacts, now: ctx.now, resolutionTimeoutSeconds: ctx.resolutionTimeoutSeconds, actor: ctx.actor });
     (opened ? result.opened : result.updated).push(ticket.number);
   }
   return result;
+}
+
+/** Per tenant, the latest bucket with spam, phish or virus counts in (after, until], if any. */
+async function laterBadBuckets(db: Db, spans: { tenantId: string; after: number; until: number }[]): Promise<Map<string, number>> {
+  const spec = JSON.stringify(spans.map((s) => ({ t: s.tenantId, f: new Date(s.after).toISOString(), l: new Date(s.until).toISOString() })));
+  const rows = await sql<{ t: string; b: Date }>`
+    select c.tenant_id as t, max(c.bucket_start) as b
+    from json_to_recordset(${spec}::json) as w(t text, f timestamptz, l timestamptz)
+    join counts c on c.tenant_id = w.t and c.bucket_start > w.f and c.bucket_start <= w.l
+    where c.spam + c.phish + c.virus > 0
+    group by c.tenant_id`.execute(db);
+  return new Map(rows.rows.map((r) => [r.t, new Date(r.b).getTime()]));
 }
 
 /** Sums of many (tenant, window) pairs in one query; keyed `tenant\u0000kind`. */

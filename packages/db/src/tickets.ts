@@ -220,13 +220,24 @@ export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promi
 
   if (!inserted) {
     const open = await trx.selectFrom('tickets').selectAll().where('tenant_id', '=', input.tenantId).where('closed_at', 'is', null).forUpdate().executeTakeFirstOrThrow();
+    // A more severe trip on an open ticket (a virus outbreak on top of spam) escalates it, on the record.
+    const escalate = input.trip.severity === 'critical' && open.severity === 'normal';
     const ticket = await trx
       .updateTable('tickets')
-      .set({ evidence: JSON.stringify(input.evidence), trip_count: sql<number>`trip_count + 1`, last_trip_at: now, updated_at: now })
+      .set({
+        evidence: JSON.stringify(input.evidence),
+        trip_count: sql<number>`trip_count + 1`,
+        last_trip_at: now,
+        updated_at: now,
+        ...(escalate ? { severity: 'critical', rule: input.trip.rule } : {}),
+      })
       .where('id', '=', open.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { ticket, opened: false };
+    if (escalate) {
+      await appendEvent(trx, open, { at: now, actor: input.actor, type: 'escalated', reason: `${input.trip.rule} rule tripped on the open ticket`, data: { evidence: input.evidence, severity: 'critical' } });
+    }
+    return { ticket: escalate ? { ...ticket, event_seq: ticket.event_seq + 1 } : ticket, opened: false };
   }
 
   await appendEvent(trx, inserted, {
