@@ -16,6 +16,8 @@ export interface ConnectOptions {
   /** Postgres schema to use (tests give each suite its own). */
   schema?: string;
   poolSize?: number;
+  /** Told about errors of idle pooled connections (a server restart, a failover), which are otherwise fatal. */
+  onIdleError?: (err: Error) => void;
 }
 
 export interface DbHandle {
@@ -78,6 +80,9 @@ export async function connect(options: ConnectOptions): Promise<DbHandle> {
       max: options.poolSize ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
+    // Without a listener, an idle connection closed by the server would crash the process; the pool
+    // replaces it on next use.
+    pool.on('error', (err) => options.onIdleError?.(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }

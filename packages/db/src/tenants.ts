@@ -6,7 +6,7 @@ import type { ContactRow, ContactSnapshot, Tenant } from './schema.js';
 export async function upsertTenant(db: Db, id: string, body: { name: string; notes?: string | undefined }, now: Date) {
   return db
     .insertInto('tenants')
-    .values({ id, name: body.name, notes: body.notes ?? null, created_at: now, updated_at: now })
+    .values({ id, name: body.name, notes: body.notes ?? null, created_at: now, updated_at: now, outbound_changed_at: now })
     .onConflict((oc) => oc.column('id').doUpdateSet({ name: body.name, notes: body.notes ?? null, updated_at: now }))
     .returningAll()
     .executeTakeFirstOrThrow();

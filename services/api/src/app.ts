@@ -11,7 +11,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { registerErrorHandler } from './problems.js';
+import { Problem, registerErrorHandler, sendProblem } from './problems.js';
 import { opsRoutes } from './routes/ops.js';
 import { policyRoutes } from './routes/policy.js';
 import { resolutionRoutes } from './routes/resolutions.js';
@@ -43,6 +43,12 @@ function baseApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ role: 'api' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    // Tenant ids may be 128 characters (SPEC §4); leave room for encoding.
+    maxParamLength: 512,
+    // Malformed URLs and the like get the same problem+json shape as every other error.
+    frameworkErrors: (err, _request, reply) => {
+      void sendProblem(reply, new Problem(err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'Bad Request', err.message));
+    },
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.setValidatorCompiler(validatorCompiler);

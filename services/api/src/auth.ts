@@ -17,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-/** A preHandler admitting the given roles (and admin). */
+/** An onRequest hook admitting the given roles (and admin): it runs before the body is read or validated. */
 export function requireRole(db: Db, ...roles: ApiRole[]) {
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization ?? '';

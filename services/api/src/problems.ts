@@ -23,6 +23,7 @@ export const conflict = (detail: string) => new Problem(409, 'Conflict', detail)
 export const badRequest = (detail: string, errors?: FieldError[]) => new Problem(400, 'Bad Request', detail, errors);
 
 export function sendProblem(reply: FastifyReply, p: Problem) {
+  if (p.status === 401) reply.header('www-authenticate', 'Bearer');
   return reply
     .code(p.status)
     .type('application/problem+json')

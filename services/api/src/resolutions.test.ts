@@ -38,6 +38,17 @@ for (const engine of ENGINES) {
       t.match(r.text, '&lt;script&gt;alert(1)&lt;/script&gt;@evil.example');
     });
 
+    t.test('the page of an engaged ticket shows the deadline', async (t) => {
+      const engaged = await openTicket(api, 'deadline');
+      const r = await api.request('POST', `/v1/tickets/${engaged.id}/contact-reached`, { as: 'agent', body: { note: 'called Alice' } });
+      const deadline = new Date(r.body.deadlineAt);
+      const page = await api.request('GET', `/resolve/${await issueResolutionToken(api.db, engaged.id, api.clock.now())}`, { as: null });
+      t.equal(page.status, 200);
+      t.match(page.text, `${deadline.toISOString().replace('T', ' ').slice(0, 16)} UTC`);
+      t.match(page.text, /60 minutes left/);
+      t.match(page.text, /<form/);
+    });
+
     t.test('an unknown token gets a 404 HTML page', async (t) => {
       const r = await api.request('GET', `/resolve/${'x'.repeat(43)}`, { as: null });
       t.equal(r.status, 404);

@@ -134,5 +134,21 @@ for (const engine of ENGINES) {
       t.same(rest.body.items.map((i: { id: string }) => i.id), ['c-tenant']);
       t.equal(rest.body.nextAfter, null);
     });
+
+    // SPEC §4 allows tenant ids of up to 128 characters, and verdict ingest creates such tenants; fastify's
+    // default maxParamLength (100) answers 414 with its own JSON for longer path parameters, before any
+    t.test('a tenant id of 128 characters, the most SPEC §4 allows, is addressable', async (t) => {
+      const id = 'l'.repeat(128);
+      const ingest = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [{ tenantId: id, messageId: '<long@id>', verdict: 'clean', occurredAt: api.clock.now().toISOString() }] });
+      t.equal(ingest.body.accepted, 1, 'verdict ingest accepts the id and creates the tenant');
+      const outbound = await api.request('GET', `/v1/tenants/${id}/outbound`, { as: 'ingest' });
+      t.equal(outbound.status, 200, 'an MTA can ask whether it may send');
+      t.match(outbound.contentType, /json/);
+      const put = await api.request('PUT', `/v1/tenants/${id}`, { body: { name: 'Long' } });
+      t.equal(put.status, 200, 'an admin can name it');
+      const tooLong = await api.request('GET', `/v1/tenants/${'l'.repeat(129)}`, { as: 'agent' });
+      t.equal(tooLong.status, 400, 'one character more is a 400 naming the field');
+      t.match(tooLong.contentType, PROBLEM, 'as a problem');
+    });
   });
 }

@@ -1,11 +1,12 @@
 // Test support for the api role's *.test.ts files: the app built over a fresh database of one engine,
 // a token of each role, a clock the test moves, and the few requests most tests start from.
 import { loadConfig } from '@abuse-desk/config';
-import { createApiToken } from '@abuse-desk/db';
+import { connect, createApiToken } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
-import { openTestDb } from '@abuse-desk/db/testing';
+import { openTestDb, testDatabaseUrl } from '@abuse-desk/db/testing';
 import type { Engine } from '@abuse-desk/db/testing';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildApp } from './app.js';
@@ -51,7 +52,11 @@ export const RESOLUTION_TIMEOUT_SECONDS = 3600;
 /** The api over a fresh, migrated database of `engine`; closed (and the database dropped) at teardown. */
 export async function openTestApi(t: { teardown(fn: () => unknown): void }, engine: Engine): Promise<TestApi> {
   const h = await openTestDb(engine, process.env);
-  t.teardown(() => h.close());
+  t.teardown(async () => {
+    await h.db.destroy();
+    if (h.url) await backendsGone(h.url);
+    await h.close();
+  });
   const config = loadConfig({ RESOLUTION_TIMEOUT_SECONDS: String(RESOLUTION_TIMEOUT_SECONDS), PUBLIC_BASE_URL: 'http://abuse.test' });
   const clock = new TestClock();
   const registry = new Registry();
@@ -77,6 +82,25 @@ export async function openTestApi(t: { teardown(fn: () => unknown): void }, engi
   };
 
   return { app, db: h.db, clock, registry, tokens, request };
+}
+
+/**
+ * Waits until the server has no session left on a test database. pg-pool's end() resolves before its
+ * sockets are closed, and openTestDb's close() drops the database WITH (FORCE) at once: a session still
+ * open then receives 57P01, and the pool, which has no 'error' listener, throws it as an uncaught exception.
+ */
+async function backendsGone(url: string) {
+  const name = new URL(url).pathname.slice(1);
+  const admin = await connect({ databaseUrl: testDatabaseUrl(process.env), poolSize: 1 });
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = ${name}`.execute(admin.db);
+      if (rows[0]!.n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await admin.close();
+  }
 }
 
 export const PROBLEM = /^application\/problem\+json/;

@@ -65,7 +65,7 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
   if (config.twilio) {
     throw new Error('TWILIO_* is set but the Twilio voice channel is not available in this version; unset TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to use the console voice channel');
   }
-  const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onIdleError: (err) => logger.warn({ err }, 'database.idle_connection_error') });
   logger.info({ engine: handle.engine, roles: config.roles }, 'database.connected');
   const applied = await migrateToLatest(handle.db);
   if (applied.length) logger.info({ applied }, 'database.migrated');

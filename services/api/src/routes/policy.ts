@@ -21,9 +21,9 @@ function refuseUnsupported(policy: Parameters<typeof unsupportedPolicyFeatures>[
 export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { db } = deps;
 
-  app.get('/v1/policy', { preHandler: requireRole(db, 'agent'), schema: { tags: ['policy'], summary: 'The default policy', response: { 200: Policy } } }, async () => getDefaultPolicy(db));
+  app.get('/v1/policy', { onRequest: requireRole(db, 'agent'), schema: { tags: ['policy'], summary: 'The default policy', response: { 200: Policy } } }, async () => getDefaultPolicy(db));
 
-  app.put('/v1/policy', { preHandler: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Replace the default policy', body: Policy, response: { 200: Policy } } }, async (request) => {
+  app.put('/v1/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Replace the default policy', body: Policy, response: { 200: Policy } } }, async (request) => {
     refuseUnsupported(request.body, 'body.');
     await setDefaultPolicy(db, request.body, actorOf(request), deps.clock.now());
     request.log.info({ policy: request.body }, 'policy.default.changed');
@@ -44,14 +44,14 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     if (!(await getTenant(db, tenantId))) throw notFound(`tenant ${tenantId}`);
   };
 
-  app.get('/v1/tenants/:tenantId/policy', { preHandler: requireRole(db, 'agent'), schema: { tags: ['policy'], summary: "A tenant's override and the policy in force", params: Params } }, async (request) => {
+  app.get('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'agent'), schema: { tags: ['policy'], summary: "A tenant's override and the policy in force", params: Params } }, async (request) => {
     await mustExist(request.params.tenantId);
     return view(request.params.tenantId);
   });
 
   app.put(
     '/v1/tenants/:tenantId/policy',
-    { preHandler: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Set the per-tenant override (merged over the default)', params: Params, body: PolicyOverride } },
+    { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Set the per-tenant override (merged over the default)', params: Params, body: PolicyOverride } },
     async (request) => {
       await mustExist(request.params.tenantId);
       refuseUnsupported(request.body.policy, 'body.policy.');
@@ -66,7 +66,7 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
   );
 
-  app.delete('/v1/tenants/:tenantId/policy', { preHandler: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Remove the override', params: Params } }, async (request, reply) => {
+  app.delete('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Remove the override', params: Params } }, async (request, reply) => {
     await mustExist(request.params.tenantId);
     if (!(await deleteOverride(db, request.params.tenantId))) throw notFound(`a policy override for tenant ${request.params.tenantId}`);
     request.log.info({ tenantId: request.params.tenantId }, 'policy.override.deleted');

@@ -31,14 +31,14 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     return t;
   };
 
-  app.put('/v1/tenants/:tenantId', { preHandler: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Create or update a tenant', params: Params, body: TenantBody } }, async (request) => {
+  app.put('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Create or update a tenant', params: Params, body: TenantBody } }, async (request) => {
     const t = await upsertTenant(db, request.params.tenantId, request.body, deps.clock.now());
     return tenantView(db, t);
   });
 
   app.get(
     '/v1/tenants',
-    { preHandler: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'List tenants with outbound status and open ticket', querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: TenantId.optional() }) } },
+    { onRequest: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'List tenants with outbound status and open ticket', querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: TenantId.optional() }) } },
     async (request) => {
       let q = db.selectFrom('tenants').selectAll().orderBy('id').limit(request.query.limit);
       if (request.query.after) q = q.where('id', '>', request.query.after);
@@ -48,13 +48,13 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
   );
 
-  app.get('/v1/tenants/:tenantId', { preHandler: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'A tenant with contacts, outbound status and open ticket', params: Params } }, async (request) =>
+  app.get('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'A tenant with contacts, outbound status and open ticket', params: Params } }, async (request) =>
     tenantView(db, await mustFind(request.params.tenantId)),
   );
 
   app.put(
     '/v1/tenants/:tenantId/contacts',
-    { preHandler: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Replace the ordered contact list', params: Params, body: ContactList } },
+    { onRequest: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Replace the ordered contact list', params: Params, body: ContactList } },
     async (request) => {
       await mustFind(request.params.tenantId);
       const rows = await replaceContacts(db, request.params.tenantId, request.body);
@@ -66,7 +66,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   app.get(
     '/v1/tenants/:tenantId/counts',
     {
-      preHandler: requireRole(db, 'agent'),
+      onRequest: requireRole(db, 'agent'),
       schema: {
         tags: ['tenants'],
         summary: 'Per-minute verdict buckets (event time)',
@@ -87,7 +87,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   app.get(
     '/v1/tenants/:tenantId/outbound',
     {
-      preHandler: requireRole(db, 'agent', 'ingest'),
+      onRequest: requireRole(db, 'agent', 'ingest'),
       schema: {
         tags: ['tenants'],
         summary: 'Whether the tenant may send outbound mail (what an MTA asks)',

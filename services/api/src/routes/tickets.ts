@@ -23,7 +23,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   app.get(
     '/v1/tickets',
     {
-      preHandler: agent,
+      onRequest: agent,
       schema: {
         tags: ['tickets'],
         summary: 'Tickets, newest first, with cursor paging',
@@ -42,7 +42,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
   );
 
-  app.get('/v1/tickets/:id', { preHandler: agent, schema: { tags: ['tickets'], summary: 'A ticket with evidence, contact attempts and events', params: Params } }, async (request) =>
+  app.get('/v1/tickets/:id', { onRequest: agent, schema: { tags: ['tickets'], summary: 'A ticket with evidence, contact attempts and events', params: Params } }, async (request) =>
     ticketDetail(db, await mustFind(request.params.id)),
   );
 
@@ -59,7 +59,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   };
 
   const action = <B extends z.ZodType>(path: string, summary: string, body: B, handler: (id: string, body: z.infer<B>, request: Parameters<typeof actorOf>[0]) => Promise<unknown>) =>
-    app.post(`/v1/tickets/:id/${path}`, { preHandler: agent, schema: { tags: ['ticket actions'], summary, params: Params, body } }, async (request) =>
+    app.post(`/v1/tickets/:id/${path}`, { onRequest: agent, schema: { tags: ['ticket actions'], summary, params: Params, body } }, async (request) =>
       handler(request.params.id, request.body as z.infer<B>, request),
     );
 
@@ -87,7 +87,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   app.get(
     '/v1/dead-letters',
     {
-      preHandler: agent,
+      onRequest: agent,
       schema: { tags: ['verdicts'], summary: 'Verdict messages that could not be counted', querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.string().regex(/^\d+$/).optional() }) },
     },
     async (request) => ({ items: await listDeadLetters(db, request.query) }),

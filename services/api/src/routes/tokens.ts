@@ -10,7 +10,7 @@ export const tokenRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app,
   app.post(
     '/v1/tokens',
     {
-      preHandler: requireRole(deps.db, 'admin'),
+      onRequest: requireRole(deps.db, 'admin'),
       schema: {
         tags: ['tokens'],
         summary: 'Create an API token (shown once)',

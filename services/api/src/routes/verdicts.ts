@@ -14,7 +14,7 @@ export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   app.post(
     '/v1/verdicts',
     {
-      preHandler: requireRole(deps.db, 'ingest'),
+      onRequest: requireRole(deps.db, 'ingest'),
       bodyLimit: 32 * 1024 * 1024,
       schema: {
         tags: ['verdicts'],
