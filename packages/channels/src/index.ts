@@ -7,3 +7,5 @@ export { createSmtpEmailChannel, type SmtpEmailChannelOptions } from './email/sm
 export { createConsoleEmailChannel } from './email/console.js';
 export { callScript, voicemailScript, spokenTicketNumber, spokenDeadline } from './voice/script.js';
 export { createConsoleVoiceChannel, type ConsoleVoiceChannelOptions } from './voice/console.js';
+export * from './voice/twilio.js';
+export * from './voice/twiml.js';

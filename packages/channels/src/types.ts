@@ -34,6 +34,10 @@ export type PlaceCallResult =
 export interface VoiceChannel {
   readonly name: 'twilio' | 'console';
   placeCall(call: CallRequest, now: Date): Promise<PlaceCallResult>;
-  /** Asked when a placed call has no final result by its due time. */
+  /** Asked when a placed call has no final result by its due time: looks it up, ends it if it still runs. */
   overdueOutcome(providerRef: string): Promise<CallOutcome>;
+  /** Ends a live call: cancels it while it rings, hangs up once answered. */
+  endCall(providerRef: string): Promise<void>;
+  /** Replaces what a live call plays (the voicemail message after the greeting's beep), then hangs up. */
+  playAndHangUp(providerRef: string, text: string): Promise<void>;
 }

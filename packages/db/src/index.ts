@@ -11,3 +11,4 @@ export * from './attempts.js';
 export * from './views.js';
 export * from './outbox.js';
 export * from './metrics.js';
+export * from './calls.js';

@@ -153,6 +153,10 @@ export interface ContactAttemptsTable {
   tries: Generated<number>;
   last_error: string | null;
   provider_ref: string | null;
+  call_status: string | null;
+  call_sequence: number | null;
+  answered_by: string | null;
+  digits: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   completed_at: Timestamp | null;

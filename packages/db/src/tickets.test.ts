@@ -165,7 +165,7 @@ for (const engine of ENGINES) {
       );
     });
 
-    t.test('a contact who presses 1 engages the ticket, stops the walk and is sent a confirmation', async (t) => {
+    t.test('a contact who presses 1 engages the ticket, stops the walk, and every contact is told who acknowledged', async (t) => {
       const { ticket } = await openTicketFor(db, 'acked', NOW);
       await callEnded(db, attempt(await attemptsOf(db, ticket.id), 'Alice Admin', 'call').id, 'no-answer', minutesAfter(NOW, 2));
       const pressed = minutesAfter(NOW, 3);
@@ -177,7 +177,9 @@ for (const engine of ENGINES) {
       t.match(attempt(attempts, 'Alice Admin', 'followup'), { status: 'canceled' }, 'the walk attempt still pending is canceled');
       t.match(attempt(attempts, 'Bob Backup', 'confirmation'), { channel: 'email', address: 'bob@acme.example', status: 'pending', dueAt: pressed });
       t.match(attempt(attempts, 'Tina TAM', 'tam_briefing'), { status: 'pending' }, 'the TAM is still briefed');
-      t.equal(attempts.filter((a) => a.kind === 'confirmation').length, 1, 'only the contact who pressed 1 is sent the confirmation');
+      const told = attempts.filter((a) => a.kind === 'confirmation').map((a) => a.who);
+      t.ok(told.includes('Tina TAM') && told.includes('Bob Backup'), 'the contact and the TAM are told who acknowledged');
+      t.equal(new Set(told).size, told.length, 'one confirmation each');
       t.match((await eventsOf(db, ticket.id)).at(-1), { type: 'contact_reached', from: 'notifying', to: 'engaged', reason: 'Bob Backup pressed 1' });
     });
 

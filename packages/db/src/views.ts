@@ -137,3 +137,56 @@ export async function listDeadLetters(db: Db, f: { limit: number; before?: strin
     raw: Buffer.from(r.raw).toString('utf8'),
   }));
 }
+
+/** What an email or a call says (the channels' TicketView), read at the moment it is sent. */
+export interface MessageView {
+  number: string;
+  tenantId: string;
+  tenantName: string;
+  state: string;
+  severity: 'normal' | 'critical' | 'repeat';
+  rule: 'spam' | 'virus' | 'surge';
+  evidence: Pick<Evidence, 'windowSeconds' | 'windowStart' | 'windowEnd' | 'counts' | 'total' | 'ratio' | 'topSenders'>;
+  deadlineAt: Date | null;
+  outboundDisabled: boolean;
+  resolutionUrl: string;
+  acknowledgedBy: string | null;
+}
+
+/** What an email or a call says, read at the moment it is sent. */
+export async function messageView(db: Db, ticketId: string, resolutionUrl: string): Promise<MessageView | null> {
+  const t = await db
+    .selectFrom('tickets')
+    .innerJoin('tenants', 'tenants.id', 'tickets.tenant_id')
+    .select(['tickets.number', 'tickets.tenant_id', 'tenants.name as tenant_name', 'tickets.state', 'tickets.severity', 'tickets.rule', 'tickets.evidence', 'tickets.deadline_at', 'tickets.outbound_disabled', 'tickets.contacts'])
+    .where('tickets.id', '=', ticketId)
+    .executeTakeFirst();
+  if (!t) return null;
+  const reached = await db
+    .selectFrom('ticket_events')
+    .select(['actor', 'data'])
+    .where('ticket_id', '=', ticketId)
+    .where('type', '=', 'contact_reached')
+    .orderBy('seq', 'desc')
+    .executeTakeFirst();
+  let acknowledgedBy: string | null = null;
+  if (reached) {
+    const contactId = (reached.data as { contactId?: string } | null)?.contactId;
+    const contact = (t.contacts as ContactSnapshot[]).find((c) => c.id === contactId);
+    acknowledgedBy = contact ? contact.name : reached.actor;
+  }
+  const e = t.evidence as Evidence;
+  return {
+    number: t.number,
+    tenantId: t.tenant_id,
+    tenantName: t.tenant_name,
+    state: t.state,
+    severity: t.severity as MessageView['severity'],
+    rule: t.rule as MessageView['rule'],
+    evidence: { windowSeconds: e.windowSeconds, windowStart: e.windowStart, windowEnd: e.windowEnd, counts: e.counts, total: e.total, ratio: e.ratio, topSenders: e.topSenders },
+    deadlineAt: t.deadline_at,
+    outboundDisabled: t.outbound_disabled,
+    resolutionUrl,
+    acknowledgedBy,
+  };
+}

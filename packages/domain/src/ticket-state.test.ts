@@ -98,10 +98,10 @@ t.test('a refusal says in words what was refused and in which state', async (t) 
 });
 
 t.test('notifying', async (t) => {
-  t.test('a contact pressing 1 while notifying engages the ticket, stops the walk, starts the deadline and confirms to that contact', async (t) => {
+  t.test('a contact pressing 1 while notifying engages the ticket, stops the walk, starts the deadline and tells every contact who acknowledged', async (t) => {
     const d = allowed(decide(ticket('notifying'), { type: 'contact_reached', contactId: 'contact-2' }, ctx));
     t.same(d.next, { state: 'engaged', deadlineAt: IN_ONE_HOUR, stateBeforeResolution: null, outboundDisabled: false });
-    t.same(d.effects, [stopWalk, { type: 'notify', kind: 'confirmation', to: { contactId: 'contact-2' } }]);
+    t.same(d.effects, [stopWalk, { type: 'notify', kind: 'confirmation', to: 'all' }]);
   });
 
   t.test('an agent recording a conversation without naming a contact engages the ticket and confirms to all contacts', async (t) => {

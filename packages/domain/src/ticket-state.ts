@@ -60,7 +60,8 @@ export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision
       if (t.state !== 'notifying') return refuse(t, c);
       return ok({ state: 'engaged', deadlineAt: deadline() }, [
         { type: 'stop_walk' },
-        { type: 'notify', kind: 'confirmation', to: c.contactId ? { contactId: c.contactId } : 'all' },
+        // Everyone is told who acknowledged, so nobody duplicates the work (the TAM included).
+        { type: 'notify', kind: 'confirmation', to: 'all' },
       ]);
     case 'walk_exhausted':
       if (t.state !== 'notifying') return refuse(t, c);

@@ -1,6 +1,7 @@
 // The fastify app factory: buildApp(deps) wires every plugin explicitly and never listens, so tests use
 // app.inject() and main.ts owns the socket. buildOpsApp serves only health and metrics, for processes
 // that do not run the api role.
+import type { VoiceChannel } from '@abuse-desk/channels';
 import type { Config } from '@abuse-desk/config';
 import type { Db } from '@abuse-desk/db';
 import formbody from '@fastify/formbody';
@@ -18,6 +19,7 @@ import { resolutionRoutes } from './routes/resolutions.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { twilioRoutes } from './routes/twilio.js';
 import { verdictRoutes } from './routes/verdicts.js';
 
 export interface ReadinessCheck {
@@ -34,6 +36,8 @@ export interface ApiDeps {
   readiness: ReadinessCheck[];
   /** Called after a request queued work (attempts, deadlines), so same-process workers start at once. */
   onWorkQueued?: () => void;
+  /** The voice channel, for the Twilio webhooks (cancel other calls, play the voicemail). */
+  voice?: VoiceChannel;
 }
 
 /** Request URLs without secrets: resolution tokens travel in the path. */
@@ -44,7 +48,7 @@ function baseApp(deps: ApiDeps): FastifyInstance {
     loggerInstance: deps.logger.child({ role: 'api' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     // Tenant ids may be 128 characters (SPEC §4); leave room for encoding.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Malformed URLs and the like get the same problem+json shape as every other error.
     frameworkErrors: (err, _request, reply) => {
       void sendProblem(reply, new Problem(err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'Bad Request', err.message));
@@ -85,5 +89,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(verdictRoutes, { deps });
   await app.register(ticketRoutes, { deps });
   await app.register(resolutionRoutes, { deps });
+  await app.register(twilioRoutes, { deps });
   return app;
 }

@@ -121,7 +121,7 @@ for (const engine of ENGINES) {
       t.equal(r.body.deadlineAt, new Date(now.getTime() + RESOLUTION_TIMEOUT_SECONDS * SECOND).toISOString());
       t.match(lastEvent(r.body), { type: 'contact_reached', fromState: 'notifying', toState: 'engaged', actor: 'agent:test agent', reason: 'Spoke to Alice on the phone', data: { contactId: alice.id } });
       t.match(r.body.attempts.find((a: { kind: string }) => a.kind === 'call'), { status: 'canceled' }, 'the pending call is canceled');
-      t.same(r.body.attempts.filter((a: { kind: string }) => a.kind === 'confirmation').map((a: { contactName: string }) => a.contactName), ['Alice Admin'], 'the reached contact gets a confirmation');
+      t.ok(r.body.attempts.filter((a: { kind: string }) => a.kind === 'confirmation').map((a: { contactName: string }) => a.contactName).includes('Alice Admin'), 'the reached contact gets a confirmation');
     });
 
     t.test('contact-reached with a contact of another ticket is refused with 400', async (t) => {

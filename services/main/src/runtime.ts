@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { buildApp, buildOpsApp, redactUrl } from '@abuse-desk/api';
 import type { ApiDeps } from '@abuse-desk/api';
-import { createConsoleEmailChannel, createConsoleVoiceChannel, createSmtpEmailChannel } from '@abuse-desk/channels';
+import { createConsoleEmailChannel, createConsoleVoiceChannel, createSmtpEmailChannel, createTwilioClient, createTwilioVoiceChannel } from '@abuse-desk/channels';
 import type { Config } from '@abuse-desk/config';
 import { startCounter } from '@abuse-desk/counter';
 import { connect, ensureAdminToken, migrateToLatest } from '@abuse-desk/db';
@@ -62,11 +62,8 @@ export interface Runtime {
 }
 
 export async function createRuntime(config: Config, logger: Logger, clock = { now: () => new Date() }): Promise<Runtime> {
-  if (config.twilio) {
-    throw new Error('TWILIO_* is set but the Twilio voice channel is not available in this version; unset TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to use the console voice channel');
-  }
   const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onIdleError: (err) => logger.warn({ err }, 'database.idle_connection_error') });
-  logger.info({ engine: handle.engine, roles: config.roles }, 'database.connected');
+  logger.info({ engine: handle.engine, roles: config.roles, voice: config.twilio ? 'twilio' : 'console', email: config.smtp ? 'smtp' : 'console' }, 'database.connected');
   const applied = await migrateToLatest(handle.db);
   if (applied.length) logger.info({ applied }, 'database.migrated');
 
@@ -82,7 +79,17 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
 
   const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger, timeoutMs: (config.workLeaseSeconds * 1000) / 3 }) : createConsoleEmailChannel({ logger });
   stops.push(() => email.close());
-  const voice = createConsoleVoiceChannel({ logger, ringSeconds: config.callRingSeconds });
+  // Real credentials always mean real calls: the console channel is never used when they are given.
+  const voice = config.twilio
+    ? createTwilioVoiceChannel({
+        client: createTwilioClient({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: config.twilio.apiBaseUrl }),
+        fromNumber: config.twilio.fromNumber,
+        publicBaseUrl: config.publicBaseUrl,
+        ringSeconds: config.callRingSeconds,
+        resultTimeoutSeconds: config.callResultTimeoutSeconds,
+        logger,
+      })
+    : createConsoleVoiceChannel({ logger, ringSeconds: config.callRingSeconds });
 
   const nudges: (() => void)[] = [];
   const readiness: ApiDeps['readiness'] = [];
@@ -108,7 +115,7 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
     }
   }
 
-  const deps: ApiDeps = { db, config, logger, clock, registry, readiness, onWorkQueued };
+  const deps: ApiDeps = { db, config, logger, clock, registry, readiness, onWorkQueued, voice };
   const app = roles.has('api') ? await buildApp(deps) : await buildOpsApp(deps);
 
   return {

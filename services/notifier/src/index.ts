@@ -3,9 +3,9 @@
 // any notifier may die at any point and another takes over from the rows.
 import type { Config } from '@abuse-desk/config';
 import { callScript, renderEmail } from '@abuse-desk/channels';
-import type { EmailChannel, EmailKind, TicketView, VoiceChannel } from '@abuse-desk/channels';
-import { claimDue, issueResolutionToken, markCallPlaced, markEmailFailed, markEmailSent, pollLoop, recordCallOutcome } from '@abuse-desk/db';
-import type { Claimed, ContactAttempt, ContactSnapshot, Db, Evidence } from '@abuse-desk/db';
+import type { EmailChannel, EmailKind, VoiceChannel } from '@abuse-desk/channels';
+import { claimDue, issueResolutionToken, markCallPlaced, markEmailFailed, markEmailSent, messageView, pollLoop, recordCallOutcome } from '@abuse-desk/db';
+import type { Claimed, ContactAttempt, Db } from '@abuse-desk/db';
 import type { CallOutcome } from '@abuse-desk/domain';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -66,7 +66,7 @@ async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: L
     if (a.previous_status === 'placed') {
       return finishCall(await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
     }
-    const view = await loadView(deps.db, a.ticket_id, '');
+    const view = await messageView(deps.db, a.ticket_id, '');
     if (!view || (a.kind === 'call' && view.state !== 'notifying')) {
       await finishCancel(deps.db, a.id, now);
       log.info('call.skipped.walk_stopped');
@@ -83,7 +83,7 @@ async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: L
 
   if (a.previous_status === 'dispatching') log.warn('email.resend_after_crash');
   const token = await issueResolutionToken(deps.db, a.ticket_id, now);
-  const view = await loadView(deps.db, a.ticket_id, `${deps.config.publicBaseUrl}/resolve/${token}`);
+  const view = await messageView(deps.db, a.ticket_id, `${deps.config.publicBaseUrl}/resolve/${token}`);
   if (!view) throw new Error(`ticket ${a.ticket_id} of attempt ${a.id} not found`);
   const rendered = renderEmail(a.kind as EmailKind, view, { name: a.contact_name, timezone: a.timezone });
   try {
@@ -107,40 +107,3 @@ async function finishCancel(db: Db, id: string, now: Date) {
     .execute();
 }
 
-/** What an email or a call says, read at the moment it is sent. */
-async function loadView(db: Db, ticketId: string, resolutionUrl: string): Promise<TicketView | null> {
-  const t = await db
-    .selectFrom('tickets')
-    .innerJoin('tenants', 'tenants.id', 'tickets.tenant_id')
-    .select(['tickets.number', 'tickets.tenant_id', 'tenants.name as tenant_name', 'tickets.state', 'tickets.severity', 'tickets.rule', 'tickets.evidence', 'tickets.deadline_at', 'tickets.outbound_disabled', 'tickets.contacts'])
-    .where('tickets.id', '=', ticketId)
-    .executeTakeFirst();
-  if (!t) return null;
-  const reached = await db
-    .selectFrom('ticket_events')
-    .select(['actor', 'data'])
-    .where('ticket_id', '=', ticketId)
-    .where('type', '=', 'contact_reached')
-    .orderBy('seq', 'desc')
-    .executeTakeFirst();
-  let acknowledgedBy: string | null = null;
-  if (reached) {
-    const contactId = (reached.data as { contactId?: string } | null)?.contactId;
-    const contact = (t.contacts as ContactSnapshot[]).find((c) => c.id === contactId);
-    acknowledgedBy = contact ? contact.name : reached.actor;
-  }
-  const e = t.evidence as Evidence;
-  return {
-    number: t.number,
-    tenantId: t.tenant_id,
-    tenantName: t.tenant_name,
-    state: t.state,
-    severity: t.severity as TicketView['severity'],
-    rule: t.rule as TicketView['rule'],
-    evidence: { windowSeconds: e.windowSeconds, windowStart: e.windowStart, windowEnd: e.windowEnd, counts: e.counts, total: e.total, ratio: e.ratio, topSenders: e.topSenders },
-    deadlineAt: t.deadline_at,
-    outboundDisabled: t.outbound_disabled,
-    resolutionUrl,
-    acknowledgedBy,
-  };
-}

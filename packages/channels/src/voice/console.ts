@@ -20,5 +20,11 @@ export function createConsoleVoiceChannel({ logger, ringSeconds }: ConsoleVoiceC
     async overdueOutcome(): Promise<CallOutcome> {
       return 'no-answer';
     },
+    async endCall(providerRef: string) {
+      logger.info({ providerRef }, 'voice.console.end');
+    },
+    async playAndHangUp(providerRef: string, text: string) {
+      logger.info({ providerRef, text }, 'voice.console.voicemail');
+    },
   };
 }

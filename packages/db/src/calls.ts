@@ -1,0 +1,76 @@
+// A call attempt follows the voice provider's callbacks with compare-and-set updates: a status is applied
+// only while the attempt is live and only if its SequenceNumber is newer than the stored one, so repeated
+// and out-of-order callbacks are harmless and a final state is never left.
+import { isFinalCallStatus, outcomeOfEndedCall } from '@abuse-desk/domain';
+import type { CallOutcome } from '@abuse-desk/domain';
+import type { Db } from './connect.js';
+import type { ContactAttempt } from './schema.js';
+import { recordCallOutcome } from './tickets.js';
+
+const LIVE = ['dispatching', 'placed'] as const;
+
+export interface CallContext {
+  now: Date;
+  resolutionTimeoutSeconds: number;
+  actor: string;
+}
+
+export const findAttempt = (db: Db, id: string) => db.selectFrom('contact_attempts').selectAll().where('id', '=', id).executeTakeFirst();
+
+/** Applies a status callback; when the status is final, records the outcome (which moves the walk on). */
+export async function applyCallStatus(
+  trx: Db,
+  attemptId: string,
+  s: { callSid: string; status: string; sequence: number | null },
+  ctx: CallContext,
+): Promise<{ applied: boolean; outcome: CallOutcome | null }> {
+  let q = trx
+    .updateTable('contact_attempts')
+    .set((eb) => ({ call_status: s.status, call_sequence: s.sequence, provider_ref: eb.fn.coalesce('provider_ref', eb.val(s.callSid)), updated_at: ctx.now }))
+    .where('id', '=', attemptId)
+    .where('channel', '=', 'voice')
+    .where('status', 'in', LIVE);
+  if (s.sequence !== null) q = q.where((eb) => eb.or([eb('call_sequence', 'is', null), eb('call_sequence', '<', s.sequence!)]));
+  const row = await q.returningAll().executeTakeFirst();
+  if (!row) return { applied: false, outcome: null };
+  if (!isFinalCallStatus(s.status)) return { applied: true, outcome: null };
+  const outcome = outcomeOfEndedCall(s.status, row.answered_by);
+  await recordCallOutcome(trx, attemptId, outcome, { ...ctx, error: null });
+  return { applied: true, outcome };
+}
+
+/** Records the answering-machine result of a live call; null when the call already ended (a late result). */
+export async function recordAnsweredBy(db: Db, attemptId: string, answeredBy: string, now: Date): Promise<ContactAttempt | null> {
+  const row = await db
+    .updateTable('contact_attempts')
+    .set({ answered_by: answeredBy, updated_at: now })
+    .where('id', '=', attemptId)
+    .where('channel', '=', 'voice')
+    .where('status', 'in', LIVE)
+    .returningAll()
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/**
+ * A key press. The digit 1 acknowledges: the attempt ends as `acknowledged` and the ticket becomes
+ * engaged (for a walk call). Returns whether this press acknowledged.
+ */
+export async function recordDigits(trx: Db, attemptId: string, digits: string, ctx: CallContext): Promise<{ acknowledged: boolean }> {
+  await trx.updateTable('contact_attempts').set({ digits, updated_at: ctx.now }).where('id', '=', attemptId).where('status', 'in', LIVE).execute();
+  if (digits !== '1') return { acknowledged: false };
+  const r = await recordCallOutcome(trx, attemptId, 'acknowledged', { ...ctx, error: null });
+  return { acknowledged: r.applied };
+}
+
+/** Other calls of the ticket still live (to cancel once someone acknowledged). */
+export async function liveCallsOf(db: Db, ticketId: string, exceptAttemptId: string) {
+  return db
+    .selectFrom('contact_attempts')
+    .selectAll()
+    .where('ticket_id', '=', ticketId)
+    .where('channel', '=', 'voice')
+    .where('status', 'in', LIVE)
+    .where('id', '<>', exceptAttemptId)
+    .execute();
+}

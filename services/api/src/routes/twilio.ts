@@ -1,0 +1,123 @@
+// Twilio's voice webhooks (SPEC §7, §8). Every request must carry a valid X-Twilio-Signature computed with
+// the auth token over PUBLIC_BASE_URL + path and query — never over the Host header, which a proxy
+// rewrites; anything else gets 403 and changes nothing. Handlers answer at once: slow work (cancelling the
+// other calls, replacing a call's message) runs after the answer.
+import { callScript, gatherTwiml, sayAndHangUp, spokenDeadline, spokenTicketNumber, voicemailScript } from '@abuse-desk/channels';
+import type { VoiceChannel } from '@abuse-desk/channels';
+import { applyCallStatus, findAttempt, liveCallsOf, messageView, recordAnsweredBy, recordDigits } from '@abuse-desk/db';
+import { isVoicemail } from '@abuse-desk/domain';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import twilio from 'twilio';
+import type { ApiDeps } from '../app.js';
+import { Problem, sendProblem } from '../problems.js';
+
+type Form = Record<string, string | string[] | undefined>;
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
+
+export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps & { voice?: VoiceChannel | undefined } }> = async (app, { deps }) => {
+  const authToken = deps.config.twilio?.authToken;
+  const base = deps.config.publicBaseUrl;
+  const hook = (name: string, attemptId: string, extra = '') => `${base}/webhooks/twilio/${name}?a=${encodeURIComponent(attemptId)}${extra}`;
+  const ctx = () => ({ now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'twilio' });
+  const twiml = (reply: FastifyReply, xml: string) => reply.type('text/xml; charset=utf-8').send(xml);
+  const later = (what: string, fn: () => Promise<unknown>) =>
+    setImmediate(() => void fn().catch((err: unknown) => app.log.error({ err }, `twilio.${what}.failed`)));
+
+  const verify = async (request: FastifyRequest, reply: FastifyReply) => {
+    const signature = request.headers['x-twilio-signature'];
+    const params = (request.body ?? {}) as Form;
+    const ok = !!authToken && typeof signature === 'string' && twilio.validateRequest(authToken, signature, base + request.url, params as Record<string, string>);
+    if (!ok) {
+      request.log.warn({ url: request.url, hasSignature: typeof signature === 'string', configured: !!authToken }, 'twilio.signature.rejected');
+      return sendProblem(reply, new Problem(403, 'Forbidden', 'the X-Twilio-Signature header is missing or does not match'));
+    }
+  };
+  const opts = { preHandler: verify, schema: { hide: true } };
+  const attemptIdOf = (request: FastifyRequest) => String((request.query as { a?: string }).a ?? '');
+
+  // The message, inside a one-digit Gather.
+  app.post('/webhooks/twilio/voice', opts, async (request, reply) => {
+    const id = attemptIdOf(request);
+    const loop = Number((request.query as { loop?: string }).loop ?? '0') || 0;
+    const attempt = await findAttempt(deps.db, id).catch(() => undefined);
+    if (!attempt) return twiml(reply, sayAndHangUp('This is the abuse desk of your mail provider. This call is no longer needed. Goodbye.'));
+    const view = await messageView(deps.db, attempt.ticket_id, '');
+    if (!view) return twiml(reply, sayAndHangUp('This call is no longer needed. Goodbye.'));
+    if (attempt.kind === 'call' && view.state !== 'notifying') {
+      const by = view.acknowledgedBy ? ` by ${view.acknowledgedBy}` : '';
+      return twiml(reply, sayAndHangUp(`This is the abuse desk of your mail provider. Ticket ${spokenTicketNumber(view.number)} for ${view.tenantName} was already acknowledged${by}. Thank you. An email with the details follows. Goodbye.`));
+    }
+    const script = callScript(view, { name: attempt.contact_name, timezone: attempt.timezone });
+    return twiml(reply, gatherTwiml({ script, gatherUrl: hook('gather', id), repeatUrl: loop < 2 ? hook('voice', id, `&loop=${loop + 1}`) : null }));
+  });
+
+  // A key press. Only the digit 1 acknowledges.
+  app.post('/webhooks/twilio/gather', opts, async (request, reply) => {
+    const id = attemptIdOf(request);
+    const body = request.body as Form;
+    const digits = one(body['Digits']);
+    const attempt = await findAttempt(deps.db, id).catch(() => undefined);
+    if (!attempt) return twiml(reply, sayAndHangUp('This call is no longer needed. Goodbye.'));
+    if (digits !== '1') {
+      return twiml(reply, gatherTwiml({ script: 'Only the digit 1 acknowledges this ticket. Press 1 now to acknowledge.', gatherUrl: hook('gather', id), repeatUrl: null }));
+    }
+    const { acknowledged } = await deps.db.transaction().execute((trx) => recordDigits(trx, id, digits, ctx()));
+    const view = await messageView(deps.db, attempt.ticket_id, '');
+    if (!view) return twiml(reply, sayAndHangUp('Thank you. Goodbye.'));
+    if (acknowledged) {
+      request.log.info({ attemptId: id, ticketNumber: view.number, contact: attempt.contact_name }, 'call.acknowledged');
+      deps.onWorkQueued?.();
+      if (attempt.kind === 'call' && deps.voice) {
+        const voice = deps.voice;
+        later('cancel_other_calls', async () => {
+          for (const other of await liveCallsOf(deps.db, attempt.ticket_id, id)) {
+            if (other.provider_ref) await voice.endCall(other.provider_ref).catch((err: unknown) => app.log.warn({ err, attemptId: other.id }, 'twilio.cancel.failed'));
+          }
+        });
+      }
+    }
+    const deadline = view.deadlineAt ? ` Outbound mail for ${view.tenantName} will be disabled at ${spokenDeadline(view.deadlineAt, attempt.timezone)} unless the fix is reported through the link in our email.` : '';
+    const who = acknowledged || !view.acknowledgedBy ? 'You acknowledged' : `${view.acknowledgedBy} already acknowledged`;
+    return twiml(reply, sayAndHangUp(`Thank you. ${who} ticket ${spokenTicketNumber(view.number)}.${deadline} Goodbye.`));
+  });
+
+  // Asynchronous answering-machine detection: after a greeting's end, replace the call's message with the voicemail.
+  app.post('/webhooks/twilio/amd', opts, async (request, reply) => {
+    const id = attemptIdOf(request);
+    const body = request.body as Form;
+    const answeredBy = one(body['AnsweredBy']);
+    const callSid = one(body['CallSid']);
+    const attempt = answeredBy ? await recordAnsweredBy(deps.db, id, answeredBy, deps.clock.now()).catch(() => null) : null;
+    if (!attempt) return reply.code(204).send(); // a late result after the call ended: ignored
+    request.log.info({ attemptId: id, answeredBy }, 'call.answered_by');
+    const voice = deps.voice;
+    if (voice && isVoicemail(answeredBy)) {
+      const view = await messageView(deps.db, attempt.ticket_id, '');
+      if (view) later('voicemail', () => voice.playAndHangUp(callSid || attempt.provider_ref!, voicemailScript(view, { name: attempt.contact_name, timezone: attempt.timezone })));
+    } else if (voice && answeredBy === 'fax') {
+      later('hangup_fax', () => voice.endCall(callSid || attempt.provider_ref!));
+    }
+    return reply.code(204).send();
+  });
+
+  // Call status callbacks: repeated and out of order; applied by SequenceNumber, a final state is never left.
+  app.post('/webhooks/twilio/status', opts, async (request, reply) => {
+    const id = attemptIdOf(request);
+    const body = request.body as Form;
+    const status = one(body['CallStatus']);
+    const seq = one(body['SequenceNumber']);
+    const sequence = /^\d+$/.test(seq) ? Number(seq) : null;
+    const exists = await findAttempt(deps.db, id).catch(() => undefined);
+    if (!exists || !status) return reply.code(204).send();
+    const r = await deps.db.transaction().execute((trx) => applyCallStatus(trx, id, { callSid: one(body['CallSid']), status, sequence }, ctx()));
+    request.log.info({ attemptId: id, status, sequence, applied: r.applied, outcome: r.outcome }, 'call.status');
+    if (r.outcome) deps.onWorkQueued?.();
+    return reply.code(204).send();
+  });
+
+  // When our voice webhook fails, Twilio asks here: never let a person hear "an application error occurred".
+  app.post('/webhooks/twilio/fallback', opts, async (request, reply) => {
+    request.log.error({ attemptId: attemptIdOf(request), error: one((request.body as Form)['ErrorCode']) }, 'twilio.fallback');
+    return twiml(reply, sayAndHangUp('This is the abuse desk of your mail provider, about outbound spam from your account. We could not play the full message. An email with the details and a link follows. Goodbye.'));
+  });
+};
