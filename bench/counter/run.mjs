@@ -3,7 +3,12 @@
 // it, and — in the same run, on the same data — a bare kafkajs consumer that only parses the messages.
 // Prints sustained verdicts/s of both, the counter's peak RSS and trip latency (p50/p99).
 //
-//   pnpm bench:counter            (MESSAGES=600000 TENANTS=1000 SPAMMERS=10 to change the shape)
+// Two phases on one stream: (1) throughput — the producer runs as far ahead as the broker's retention
+// allows (40,000 messages), so both consumers are saturated; (2) trip latency — a steady load of
+// STEADY_RATE verdicts/s (below the counter's capacity, as in a healthy deployment) during which the
+// spammers' crossing verdicts are produced; latency is from producing that verdict to seeing its ticket.
+//
+//   pnpm bench:counter            (MESSAGES=600000 TENANTS=1000 SPAMMERS=20 STEADY_RATE=20000 STEADY_SECONDS=15)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,7 +25,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const env = process.env;
 const MESSAGES = Number(env.MESSAGES ?? 600_000);
 const TENANTS = Number(env.TENANTS ?? 1000);
-const SPAMMERS = Number(env.SPAMMERS ?? 10);
+const SPAMMERS = Number(env.SPAMMERS ?? 20);
+const STEADY_RATE = Number(env.STEADY_RATE ?? 20_000);
+const STEADY_SECONDS = Number(env.STEADY_SECONDS ?? 15);
 const MAX_LAG = 40_000; // the mock broker keeps only a few MB per partition: never run further ahead
 const CHUNK = 5_000;
 const TOPIC = 'outbound-verdicts';
@@ -123,14 +130,10 @@ const started = performance.now();
 // Spammers: 99 spam each early on; the 100th, produced later, is the one that trips.
 await send(spammers.flatMap((t) => Array.from({ length: 99 }, (_, i) => verdict(t, i, 'spam', Math.random() * 5))));
 const spamMark = produced;
-const crossingAt = new Map();
-const crossingChunks = new Set(spammers.map((_, i) => Math.floor(((i + 1) * (MESSAGES / CHUNK)) / (SPAMMERS + 1))));
 let seq = 0;
-let spammerIdx = 0;
-for (let c = 0; c < MESSAGES / CHUNK; c++) {
-  while (produced - (await counted()) > MAX_LAG || produced - bareCount > MAX_LAG) await sleep(5);
+const ordinary = (count) => {
   const msgs = [];
-  for (let i = 0; i < CHUNK; i++) {
+  for (let i = 0; i < count; i++) {
     seq += 1;
     const dup = seq % 50 === 0 && seq > 100; // 2 % repeats of earlier messages (producer retries)
     const n = dup ? seq - 97 : seq;
@@ -138,46 +141,68 @@ for (let c = 0; c < MESSAGES / CHUNK; c++) {
     const r = (n * 2654435761) % 100;
     msgs.push(verdict(tenant, n, r < 9 ? 'spam' : r < 10 ? 'phish' : 'clean', (n % 300) / 60));
   }
-  await send(msgs);
-  if (crossingChunks.has(c) && spammerIdx < spammers.length) {
-    const t = spammers[spammerIdx++];
-    await waitFor(async () => (await counted()) >= spamMark, 'the pre-spam to be counted');
-    crossingAt.set(t, performance.now());
-    await send([verdict(t, 99, 'spam', 0)]);
-  }
+  return msgs;
+};
+for (let c = 0; c < MESSAGES / CHUNK; c++) {
+  while (produced - (await counted()) > MAX_LAG || produced - bareCount > MAX_LAG) await sleep(5);
+  await send(ordinary(CHUNK));
 }
 const producedAll = performance.now();
-
-// Trip latency: from producing the crossing verdict to seeing its ticket committed (polled every 10 ms).
-const trip = [];
-const pending = new Set(crossingAt.keys());
-const tripUntil = Date.now() + 60_000;
-while (pending.size && Date.now() < tripUntil) {
-  const rows = (await db.query('select tenant_id from tickets where tenant_id = any($1)', [[...pending]])).rows;
-  const seen = performance.now();
-  for (const r of rows) {
-    trip.push(seen - crossingAt.get(r.tenant_id));
-    pending.delete(r.tenant_id);
-  }
-  await sleep(10);
-}
 await waitFor(async () => (await counted()) >= produced, 'the counter to catch up');
 const counterDone = performance.now();
 await waitFor(async () => bareCount >= produced, 'the bare consumer to catch up');
+const throughputMessages = produced - 1;
+const bareDone = bareLast;
+await waitFor(async () => (await counted()) >= spamMark, 'the pre-spam to be counted');
+
+// Phase 2: steady load with the crossing verdicts spread through it; a poller watches for the tickets.
+const crossingAt = new Map();
+const seenAt = new Map();
+let polling = true;
+const pollStart = performance.now();
+const poller = (async () => {
+  while (polling || seenAt.size < crossingAt.size) {
+    const rows = (await db.query('select tenant_id from tickets where tenant_id = any($1)', [spammers])).rows;
+    const t = performance.now();
+    for (const r of rows) if (!seenAt.has(r.tenant_id)) seenAt.set(r.tenant_id, t);
+    if (!polling && performance.now() - pollStart > (STEADY_SECONDS + 60) * 1000) break;
+    await sleep(10);
+  }
+})();
+const ticks = STEADY_SECONDS * 10;
+const perTick = Math.round(STEADY_RATE / 10);
+const steadyStart = performance.now();
+for (let k = 0; k < ticks; k++) {
+  await send(ordinary(perTick));
+  const s = Math.floor((k * SPAMMERS) / ticks);
+  if ((k * SPAMMERS) % ticks < SPAMMERS && s < spammers.length && !crossingAt.has(spammers[s])) {
+    crossingAt.set(spammers[s], performance.now());
+    await send([verdict(spammers[s], 99, 'spam', 0)]);
+  }
+  const next = steadyStart + (k + 1) * 100;
+  if (next > performance.now()) await sleep(next - performance.now());
+}
+const steadyRate = (ticks * perTick) / ((performance.now() - steadyStart) / 1000);
+
+// Trip latency: from producing the crossing verdict to seeing its ticket committed (polled every 10 ms).
+polling = false;
+await poller;
+const trip = [...crossingAt].filter(([t]) => seenAt.has(t)).map(([t, at]) => seenAt.get(t) - at);
+await waitFor(async () => (await counted()) >= produced, 'the counter to catch up');
 
 const ticketsTotal = Number((await db.query('select count(*)::int as n from tickets')).rows[0].n);
 const countedVerdicts = Number((await db.query('select coalesce(sum(spam+phish+virus+clean),0)::int as n from counts')).rows[0].n);
-const counterRate = (produced - 1) / ((counterDone - started) / 1000);
-const bareRate = (produced - 1) / ((bareLast - started) / 1000);
+const counterRate = throughputMessages / ((counterDone - started) / 1000);
+const bareRate = throughputMessages / ((bareDone - started) / 1000);
 
 const cpu = os.cpus();
 const lines = [
   `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}, PostgreSQL at ${new URL(testDatabaseUrl(env)).host}`,
-  `stream: ${produced - 1} messages (${TENANTS} tenants, ~10 % spam/phish, 2 % repeats, event times over 5 min, ${SPAMMERS} spammers); produced in ${((producedAll - started) / 1000).toFixed(1)} s`,
+  `stream: ${throughputMessages} messages (${TENANTS} tenants, ~10 % spam/phish, 2 % repeats, event times over 5 min) produced in ${((producedAll - started) / 1000).toFixed(1)} s, then ${STEADY_SECONDS} s at ${Math.round(steadyRate)} verdicts/s with ${SPAMMERS} spammers crossing their thresholds`,
   `counter: ${Math.round(counterRate)} verdicts/s sustained (${countedVerdicts} distinct counted, ${ticketsTotal} tickets)`,
   `bare kafkajs consumer (parse only): ${Math.round(bareRate)} messages/s  → counter/bare = ${(counterRate / bareRate).toFixed(2)}`,
   `counter peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB`,
-  `trip latency (produce → ticket committed), ${trip.length}/${crossingAt.size} trips: p50 ${pct(trip, 50).toFixed(0)} ms, p99 ${pct(trip, 99).toFixed(0)} ms, max ${Math.max(...trip).toFixed(0)} ms`,
+  `trip latency at ${Math.round(steadyRate)} verdicts/s (produce → ticket committed), ${trip.length}/${crossingAt.size} trips: p50 ${pct(trip, 50).toFixed(0)} ms, p99 ${pct(trip, 99).toFixed(0)} ms, max ${Math.max(...trip).toFixed(0)} ms`,
 ];
 console.log(lines.join('\n'));
 
