@@ -36,6 +36,8 @@ export interface Service {
   baseUrl: string;
   /** The PostgreSQL database of this service (postgres arrangements only). */
   databaseUrl: string | undefined;
+  /** Base URL of each process (index into the role sets), as last started. */
+  processUrls: string[];
   /** (Re)starts the role processes. */
   start(): Promise<void>;
   /** SIGKILLs every process at once: no shutdown code runs. */
@@ -78,6 +80,7 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
   const logDir = path.join(ROOT, 'test-artifacts', 'logs');
   mkdirSync(logDir, { recursive: true });
   const children: (ChildProcess | undefined)[] = [];
+  const processUrls: string[] = [];
   let generation = 0;
 
   const startProcess = async (index: number) => {
@@ -90,6 +93,7 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     children[index] = child;
+    processUrls[index] = `http://127.0.0.1:${childPort}`;
     await waitForHttp(`http://127.0.0.1:${childPort}/readyz`, child);
   };
   const start = async () => {
@@ -122,7 +126,7 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
     );
     await dropDb?.();
   };
-  return { baseUrl, databaseUrl: env['DATABASE_URL'], start, kill, killProcess, startProcess, stop };
+  return { baseUrl, databaseUrl: env['DATABASE_URL'], processUrls, start, kill, killProcess, startProcess, stop };
 }
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000) {

@@ -5,6 +5,10 @@ import { produceWithKcat, readWithKcat, startKafkaBroker, startSmtpSink, waitUnt
 import pg from 'pg';
 import t from 'tap';
 import { client, prepareService } from './harness.js';
+import { testDatabaseUrl } from '@abuse-desk/db/testing';
+
+const testAdminUrl = () => testDatabaseUrl(process.env);
+
 
 const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
 const verdict = (tenantId: string, i: number, kind: string, minutesAgo = 0) => ({
@@ -131,4 +135,38 @@ t.test('two counters share the partitions; one is SIGKILLed mid-stream and resta
   t.ok(tickets.every((r) => r.n === 1), 'no tenant has two tickets');
   const offsets = await query<{ n: string }>(svc.databaseUrl!, 'select sum(next_offset)::text as n from kafka_offsets');
   t.equal(Number(offsets[0]!.n), total + repeats.length, 'the stored offsets cover every message produced');
+});
+
+t.test('while PostgreSQL refuses connections the counter pauses and says so; afterwards it resumes where it was and loses nothing', async (t) => {
+  const broker = await startKafkaBroker();
+  t.teardown(() => broker.stop());
+  const svc = await prepareService({
+    name: 'kafka-outage',
+    arrangement: { engine: 'postgres', processes: 'one' },
+    roleSets: [['counter']],
+    env: { KAFKA_BROKERS: broker.brokers },
+  });
+  t.teardown(() => svc.stop());
+  await svc.start();
+  const dbName = new URL(svc.databaseUrl!).pathname.slice(1);
+  const admin = testAdminUrl();
+  const total = () => query<{ n: number }>(svc.databaseUrl!, 'select coalesce(sum(spam + phish + virus + clean), 0)::int as n from counts').then((r) => r[0]!.n);
+
+  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 200 }, (_, i) => verdict('steady', i, 'clean')));
+  await waitUntil(async () => (await total()) === 200, { message: 'the first verdicts were not counted' });
+
+  // The outage: no new connections, and the existing ones are cut.
+  await query(admin, `alter database ${dbName} with allow_connections false`);
+  await query(admin, 'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [dbName]);
+  t.teardown(() => query(admin, `alter database ${dbName} with allow_connections true`).then(() => undefined));
+  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 300 }, (_, i) => verdict('steady', 200 + i, 'clean')));
+  const ready = await waitUntil(async () => {
+    const r = await fetch(`${svc.processUrls[0]}/readyz`).catch(() => null);
+    return r && r.status === 503 ? r.json() : null;
+  }, { timeoutMs: 30_000, message: '/readyz never reported the outage' });
+  t.match(JSON.stringify(ready), /database|counting paused/, '/readyz names the failing database');
+
+  await query(admin, `alter database ${dbName} with allow_connections true`);
+  await waitUntil(async () => (await total().catch(() => 0)) === 500, { timeoutMs: 60_000, message: 'counting did not resume after the outage' });
+  t.pass('every verdict produced during the outage was counted once it ended');
 });

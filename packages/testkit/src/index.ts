@@ -2,3 +2,4 @@
 export { startSmtpSink, type ReceivedMail, type SmtpSink, type WaitForOptions } from './smtp-sink.js';
 export { waitUntil, type WaitUntilOptions } from './wait.js';
 export * from './kafka-broker.js';
+export * from './twilio-standin.js';
