@@ -151,10 +151,11 @@ export interface MessageView {
   outboundDisabled: boolean;
   resolutionUrl: string;
   acknowledgedBy: string | null;
+  deadlineIfAcknowledgedNow: Date | null;
 }
 
 /** What an email or a call says, read at the moment it is sent. */
-export async function messageView(db: Db, ticketId: string, resolutionUrl: string): Promise<MessageView | null> {
+export async function messageView(db: Db, ticketId: string, resolutionUrl: string, pending?: { now: Date; resolutionTimeoutSeconds: number }): Promise<MessageView | null> {
   const t = await db
     .selectFrom('tickets')
     .innerJoin('tenants', 'tenants.id', 'tickets.tenant_id')
@@ -188,5 +189,6 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     outboundDisabled: t.outbound_disabled,
     resolutionUrl,
     acknowledgedBy,
+    deadlineIfAcknowledgedNow: !t.deadline_at && pending && t.state === 'notifying' ? new Date(pending.now.getTime() + pending.resolutionTimeoutSeconds * 1000) : null,
   };
 }

@@ -24,6 +24,8 @@ export interface TicketView {
   resolutionUrl: string;
   /** For confirmation notices: who acknowledged. */
   acknowledgedBy: string | null;
+  /** While no deadline runs: the deadline an acknowledgement right now would start (for calls). */
+  deadlineIfAcknowledgedNow?: Date | null;
 }
 
 export interface Recipient {

@@ -41,7 +41,7 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps & { voice?: VoiceC
     const loop = Number((request.query as { loop?: string }).loop ?? '0') || 0;
     const attempt = await findAttempt(deps.db, id).catch(() => undefined);
     if (!attempt) return twiml(reply, sayAndHangUp('This is the abuse desk of your mail provider. This call is no longer needed. Goodbye.'));
-    const view = await messageView(deps.db, attempt.ticket_id, '');
+    const view = await messageView(deps.db, attempt.ticket_id, '', { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds });
     if (!view) return twiml(reply, sayAndHangUp('This call is no longer needed. Goodbye.'));
     if (attempt.kind === 'call' && view.state !== 'notifying') {
       const by = view.acknowledgedBy ? ` by ${view.acknowledgedBy}` : '';
