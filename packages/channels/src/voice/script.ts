@@ -45,7 +45,7 @@ function consequence(view: TicketView, recipient: Recipient, canAcknowledge: boo
     return `If no fix is reported by ${spokenDeadline(view.deadlineAt, recipient.timezone)}, outbound mail from ${view.tenantName} will be disabled.`;
   }
   if (canAcknowledge && view.deadlineIfAcknowledgedNow) {
-    return `If you acknowledge now, outbound mail from ${view.tenantName} will be disabled at ${spokenDeadline(view.deadlineIfAcknowledgedNow, recipient.timezone)} unless a fix is reported by then.`;
+    return `If you acknowledge now, outbound mail from ${view.tenantName} will be disabled at ${spokenDeadline(view.deadlineIfAcknowledgedNow, recipient.timezone)}, unless a fix is reported by then.`;
   }
   const start = canAcknowledge ? 'Once you acknowledge' : 'Once a contact acknowledges, or every contact has been tried';
   return `${start}, ${view.tenantName} has a limited time to report a fix before outbound mail is disabled.`;
