@@ -27,7 +27,7 @@ interface World {
   ticket(): Promise<any>;
 }
 
-async function world(t: Test, name: string, contacts: object[], env: Record<string, string> = {}, arrangement: Arrangement = { engine: 'postgres', processes: 'one' }): Promise<World> {
+async function world(t: Test, name: string, contacts: object[], env: Record<string, string> = {}, arrangement: Arrangement = { engine: 'postgres', processes: 'one' }, beforeTrip?: (standin: TwilioStandin) => void): Promise<World> {
   const standin = await startTwilioStandin();
   t.teardown(() => standin.close());
   const sink = await startSmtpSink();
@@ -53,6 +53,7 @@ async function world(t: Test, name: string, contacts: object[], env: Record<stri
   const tenant = name.replace(/[^a-z0-9]/gi, '').toLowerCase();
   await api('PUT', `/v1/tenants/${tenant}`, { name: `Tenant ${tenant}` });
   t.equal((await api('PUT', `/v1/tenants/${tenant}/contacts`, contacts)).status, 200);
+  beforeTrip?.(standin);
   const number: string = (await api('POST', '/v1/verdicts', spamBurst(tenant))).body.ticketsOpened[0];
   return {
     svc,
@@ -254,4 +255,16 @@ t.test('a call with no final status after CALL_RESULT_TIMEOUT_SECONDS is looked 
   }, { message: 'the lost call did not end the walk' });
   t.equal(attemptOf(tk, bob.attemptId).outcome, 'lost');
   t.ok(w.standin.calls.get(bob.sid)!.updates.some((u) => u['Status'] === 'canceled'), 'the lost call was cancelled at Twilio');
+});
+
+t.test('a create that times out (Twilio took it, no answer came back) is looked up and recorded as placed, not placed again', async (t) => {
+  const w = await world(t, 'twslow', [ALICE, BOB], {}, { engine: 'postgres', processes: 'one' }, (standin) => standin.failNext('create', 'timeout'));
+  const attempt = await waitUntil(async () => (await w.ticket()).attempts.find((a: any) => a.kind === 'call' && a.status === 'placed'), { timeoutMs: 30_000, message: 'the timed-out call was not reconciled' });
+  const calls = [...w.standin.calls.values()].filter((c) => c.to === ALICE.phone);
+  t.equal(calls.length, 1, 'Alice was called once');
+  t.equal(attempt.contactName, 'Alice Admin');
+  const alice = await w.callTo(ALICE.phone);
+  await w.callback('status', alice.attemptId, { CallSid: alice.sid, CallStatus: 'no-answer', SequenceNumber: '3' });
+  await w.callTo(BOB.phone);
+  t.equal(attemptOf(await w.ticket(), alice.attemptId).outcome, 'no-answer', 'its callbacks still land on the attempt');
 });
