@@ -64,11 +64,8 @@ export async function ticketDetail(db: Db, t: Ticket) {
   const [attempts, events, enforcement] = await Promise.all([
     db.selectFrom('contact_attempts').selectAll().where('ticket_id', '=', t.id).orderBy('created_at').orderBy('kind').execute(),
     db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', t.id).orderBy('seq').execute(),
-    db.selectFrom('outbox').selectAll().where('ticket_id', '=', t.id).orderBy('tenant_seq').execute(),
+    enforcementEvents(db, { ticketId: t.id, limit: 100 }),
   ]);
-  const deliveries = enforcement.length
-    ? await db.selectFrom('outbox_deliveries').selectAll().where('event_id', 'in', enforcement.map((o) => o.id)).orderBy('destination').execute()
-    : [];
   return {
     ...ticketSummary(t),
     contacts: (t.contacts as ContactSnapshot[]).map((c) => ({ ...c })),
@@ -77,15 +74,7 @@ export async function ticketDetail(db: Db, t: Ticket) {
       : null,
     attempts: attempts.map(attemptView),
     events: events.map(eventView),
-    enforcementEvents: enforcement.map((o) => ({
-      eventId: o.id,
-      type: o.type,
-      sequence: Number(o.tenant_seq),
-      at: o.created_at.toISOString(),
-      deliveries: deliveries
-        .filter((d) => d.event_id === o.id)
-        .map((d) => ({ destination: d.destination, status: d.status === 'delivered' ? 'delivered' : d.tries > 0 ? 'retrying' : 'pending', tries: d.tries, lastError: d.last_error, deliveredAt: iso(d.delivered_at) })),
-    })),
+    enforcementEvents: enforcement,
   };
 }
 
@@ -191,4 +180,22 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     acknowledgedBy,
     deadlineIfAcknowledgedNow: !t.deadline_at && pending && t.state === 'notifying' ? new Date(pending.now.getTime() + pending.resolutionTimeoutSeconds * 1000) : null,
   };
+}
+
+/** Enforcement events (SPEC §9) of a ticket or a tenant, with their delivery state per destination. */
+export async function enforcementEvents(db: Db, f: { ticketId?: string; tenantId?: string; limit: number }) {
+  let q = db.selectFrom('outbox').selectAll().orderBy('tenant_seq', 'desc').limit(f.limit);
+  if (f.ticketId) q = q.where('ticket_id', '=', f.ticketId);
+  if (f.tenantId) q = q.where('tenant_id', '=', f.tenantId);
+  const rows = (await q.execute()).reverse();
+  const deliveries = rows.length ? await db.selectFrom('outbox_deliveries').selectAll().where('event_id', 'in', rows.map((o) => o.id)).orderBy('destination').execute() : [];
+  return rows.map((o) => ({
+    eventId: o.id,
+    type: o.type,
+    sequence: Number(o.tenant_seq),
+    at: o.created_at.toISOString(),
+    deliveries: deliveries
+      .filter((d) => d.event_id === o.id)
+      .map((d) => ({ destination: d.destination, status: d.status === 'delivered' ? 'delivered' : d.tries > 0 ? 'retrying' : 'pending', tries: d.tries, lastError: d.last_error, nextAttemptAt: d.status === 'pending' ? iso(d.due_at) : null, deliveredAt: iso(d.delivered_at) })),
+  }));
 }

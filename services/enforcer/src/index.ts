@@ -23,6 +23,7 @@ const BATCH = 100;
 export { startPublisher } from './publisher.js';
 export type { Deliverer } from './publisher.js';
 export { createKafkaDeliverer } from './kafka.js';
+export { createWebhookDeliverer, signBody } from './webhook.js';
 
 export function startEnforcer(deps: EnforcerDeps) {
   const log = deps.logger.child({ role: 'enforcer' });

@@ -8,8 +8,11 @@ import type { Registry } from 'prom-client';
 
 export interface Deliverer {
   destination: Destination;
-  /** Delivers every event or throws; a partial success is retried whole (at least once). */
-  deliver(events: ClaimedDelivery[]): Promise<void>;
+  /**
+   * Delivers the events: returns which were delivered and which failed (with why), or throws when the
+   * whole batch failed. A retry re-sends the same event (at least once).
+   */
+  deliver(events: ClaimedDelivery[]): Promise<{ delivered: string[]; failed: { id: string; error: string }[] } | void>;
   close(): Promise<void>;
 }
 
@@ -22,17 +25,21 @@ export function startPublisher(deps: { db: Db; logger: Logger; clock: { now(): D
     const claimed = await claimDeliveries(deps.db, deliverer.destination, { now, limit: 100, leaseSeconds: deps.leaseSeconds, workerId: deps.workerId });
     if (claimed.length === 0) return 0;
     const ids = claimed.map((c) => c.event_id);
+    let result: { delivered: string[]; failed: { id: string; error: string }[] };
     try {
-      await deliverer.deliver(claimed);
-      await markDelivered(deps.db, deliverer.destination, ids, deps.clock.now());
-      log.info({ events: ids, tenants: [...new Set(claimed.map((c) => c.tenant_id))] }, 'enforcement.delivered');
+      result = (await deliverer.deliver(claimed)) ?? { delivered: ids, failed: [] };
     } catch (err) {
-      const tries = Math.max(...claimed.map((c) => c.tries));
-      await markDeliveryFailed(deps.db, deliverer.destination, ids, tries, err instanceof Error ? err.message : String(err), deps.clock.now());
-      log.warn({ err, events: ids, tries }, 'enforcement.delivery_failed');
-      return 0; // back off until the next due time instead of spinning
+      result = { delivered: [], failed: ids.map((id) => ({ id, error: err instanceof Error ? err.message : String(err) })) };
     }
-    return claimed.length;
+    await markDelivered(deps.db, deliverer.destination, result.delivered, deps.clock.now());
+    if (result.delivered.length) log.info({ events: result.delivered, tenants: [...new Set(claimed.filter((c) => result.delivered.includes(c.event_id)).map((c) => c.tenant_id))] }, 'enforcement.delivered');
+    for (const f of result.failed) {
+      const tries = claimed.find((c) => c.event_id === f.id)?.tries ?? 1;
+      await markDeliveryFailed(deps.db, deliverer.destination, [f.id], tries, f.error, deps.clock.now());
+      log.warn({ eventId: f.id, tries, error: f.error }, 'enforcement.delivery_failed');
+    }
+    // Back off after failures (each failed event waits for its due time) instead of spinning.
+    return result.delivered.length;
   };
   const loop = pollLoop({ name: `publisher-${deliverer.destination}`, idleMs: deps.idleMs ?? 500, tick, onError: (err) => log.error({ err }, 'enforcement.tick.failed') });
   return {

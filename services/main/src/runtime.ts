@@ -9,7 +9,7 @@ import type { Config } from '@abuse-desk/config';
 import { startCounter } from '@abuse-desk/counter';
 import { connect, ensureAdminToken, migrateToLatest } from '@abuse-desk/db';
 import type { DbHandle } from '@abuse-desk/db';
-import { createKafkaDeliverer, startEnforcer, startPublisher } from '@abuse-desk/enforcer';
+import { createKafkaDeliverer, createWebhookDeliverer, startEnforcer, startPublisher } from '@abuse-desk/enforcer';
 import { startNotifier } from '@abuse-desk/notifier';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -108,6 +108,11 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
     const enforcer = startEnforcer({ db, config, logger, clock, registry });
     nudges.push(enforcer.nudge);
     stops.push(enforcer.stop);
+    if (config.enforcementWebhook) {
+      const publisher = startPublisher({ db, logger, clock, registry, workerId, leaseSeconds: config.workLeaseSeconds }, createWebhookDeliverer(config.enforcementWebhook));
+      nudges.push(publisher.nudge);
+      stops.push(publisher.stop);
+    }
     if (config.kafka) {
       const publisher = startPublisher({ db, logger, clock, registry, workerId, leaseSeconds: config.workLeaseSeconds }, await createKafkaDeliverer(config.kafka, logger));
       nudges.push(publisher.nudge);

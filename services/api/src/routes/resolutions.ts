@@ -8,6 +8,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { Problem, conflict } from '../problems.js';
+import { RateLimiter } from '../rate-limit.js';
+import type { FastifyReply } from 'fastify';
 import { resolutionPage } from './resolution-page.js';
 
 const TokenParams = z.object({ token: z.string().min(1).max(200) });
@@ -15,6 +17,18 @@ const unknownTicket = () => new Problem(404, 'Not Found', 'no open ticket matche
 
 export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { db } = deps;
+  // Per client address: page views and submissions; per ticket (number or token): submissions.
+  const perAddress = new RateLimiter(60, 60_000);
+  const perTicket = new RateLimiter(10, 10 * 60_000);
+  const limit = (reply: FastifyReply, ...checks: [RateLimiter, string][]) => {
+    for (const [limiter, key] of checks) {
+      const r = limiter.hit(key, deps.clock.now().getTime());
+      if (!r.allowed) {
+        reply.header('retry-after', String(r.retryAfterSeconds));
+        throw new Problem(429, 'Too Many Requests', `too many requests; try again in ${r.retryAfterSeconds} s`);
+      }
+    }
+  };
 
   const ticketForToken = async (token: string): Promise<Ticket | null> => {
     const id = await ticketIdForToken(db, token);
@@ -51,6 +65,7 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
       },
     },
     async (request, reply) => {
+      limit(reply, [perAddress, `ip:${request.ip}`], [perTicket, `ticket:${request.body.ticketNumber}`]);
       const ticket = await ticketForToken(request.body.token);
       if (!ticket || ticket.number !== request.body.ticketNumber) throw unknownTicket();
       const r = await submit(ticket, request.body);
@@ -80,6 +95,7 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
   const notFoundPage = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link not valid</title></head><body><h1>This link is not valid</h1><p>Use the link from the most recent abuse-desk email, or reply to that email.</p></body></html>';
 
   app.get('/resolve/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
+    limit(reply, [perAddress, `ip:${request.ip}`]);
     const html = await page(db, request.params.token);
     return reply.code(html ? 200 : 404).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(html ?? notFoundPage);
   });
@@ -90,6 +106,7 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
     { schema: { hide: true, params: TokenParams, body: z.object({ actionsTaken: z.string().default(''), contactName: z.string().default('') }) } },
     async (request, reply) => {
       const html = (body: string, code: number) => reply.code(code).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(body);
+      limit(reply, [perAddress, `ip:${request.ip}`], [perTicket, `token:${request.params.token}`]);
       const ticket = await ticketForToken(request.params.token);
       if (!ticket) return html(notFoundPage, 404);
       const actionsTaken = request.body.actionsTaken.trim();

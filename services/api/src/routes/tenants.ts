@@ -1,6 +1,6 @@
 // Tenants, their contact lists, counts and outbound status (SPEC §7).
 import { ContactList, TenantBody, TenantId } from '@abuse-desk/contracts';
-import { bucketsBetween, contactView, getTenant, listContacts, openTicketOf, outboundView, replaceContacts, ticketSummary, upsertTenant } from '@abuse-desk/db';
+import { bucketsBetween, contactView, enforcementEvents, getTenant, listContacts, openTicketOf, outboundView, replaceContacts, ticketSummary, upsertTenant } from '@abuse-desk/db';
 import type { Db, Tenant } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -19,6 +19,7 @@ async function tenantView(db: Db, t: Tenant) {
     outbound: outboundView(t, t.outbound_enabled ? null : (open?.number ?? null)),
     contacts: contacts.map(contactView),
     openTicket: open ? ticketSummary(open) : null,
+    enforcementEvents: await enforcementEvents(db, { tenantId: t.id, limit: 20 }),
     createdAt: t.created_at.toISOString(),
   };
 }
@@ -92,17 +93,51 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
         tags: ['tenants'],
         summary: 'Whether the tenant may send outbound mail (what an MTA asks)',
         params: Params,
-        response: { 200: z.object({ tenantId: z.string(), enabled: z.boolean(), since: z.string(), ticketNumber: z.string().optional() }) },
+        response: { 200: z.object({ tenantId: z.string(), enabled: z.boolean(), since: z.string(), ticketNumber: z.string().optional() }), 304: z.null().describe('Not modified: the status behind If-None-Match still holds') },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const t = await mustFind(request.params.tenantId);
       let ticketNumber: string | null = null;
       if (!t.outbound_enabled && t.outbound_ticket_id) {
         const row = await db.selectFrom('tickets').select('number').where('id', '=', t.outbound_ticket_id).executeTakeFirst();
         ticketNumber = row?.number ?? null;
       }
+      // MTAs poll this: the ETag changes with every suspension or reinstatement (its sequence), so an
+      // unchanged status costs them a 304 and no body.
+      const etag = `"${String(t.enforcement_seq)}-${t.outbound_enabled ? 'enabled' : 'disabled'}"`;
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      const inm = request.headers['if-none-match'];
+      if (inm && inm.split(',').map((s) => s.trim()).includes(etag)) return reply.code(304).send(null);
       return outboundView(t, ticketNumber);
+    },
+  );
+
+  app.get(
+    '/v1/outbound/suspended',
+    {
+      onRequest: requireRole(db, 'agent', 'ingest'),
+      schema: {
+        tags: ['tenants'],
+        summary: 'Every tenant whose outbound mail is disabled (an MTA builds its block list from this)',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(500), cursor: TenantId.optional() }),
+      },
+    },
+    async (request) => {
+      let q = db
+        .selectFrom('tenants')
+        .leftJoin('tickets', 'tickets.id', 'tenants.outbound_ticket_id')
+        .select(['tenants.id', 'tenants.outbound_changed_at', 'tickets.number'])
+        .where('tenants.outbound_enabled', '=', false)
+        .orderBy('tenants.id')
+        .limit(request.query.limit + 1);
+      if (request.query.cursor) q = q.where('tenants.id', '>', request.query.cursor);
+      const rows = await q.execute();
+      const page = rows.slice(0, request.query.limit);
+      return {
+        items: page.map((r) => ({ tenantId: r.id, enabled: false, since: r.outbound_changed_at.toISOString(), ...(r.number ? { ticketNumber: r.number } : {}) })),
+        nextCursor: rows.length > request.query.limit ? page[page.length - 1]!.id : null,
+      };
     },
   );
 };

@@ -1,0 +1,32 @@
+// A fixed-window rate limiter kept in this process's memory: enough to blunt token guessing and form
+// floods on the tenant-facing endpoints. With several api replicas each keeps its own counts (the limit
+// per client is then up to replicas × limit); put a shared limiter in front for stricter needs.
+export class RateLimiter {
+  #windows = new Map<string, { count: number; resetAt: number }>();
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    readonly maxKeys = 100_000,
+  ) {}
+
+  /** Counts one hit for `key`; says whether it is allowed and, if not, when to come back. */
+  hit(key: string, now = Date.now()): { allowed: boolean; retryAfterSeconds: number } {
+    let w = this.#windows.get(key);
+    if (!w || w.resetAt <= now) {
+      if (this.#windows.size >= this.maxKeys) this.#sweep(now);
+      w = { count: 0, resetAt: now + this.windowMs };
+      this.#windows.set(key, w);
+    }
+    w.count += 1;
+    return { allowed: w.count <= this.limit, retryAfterSeconds: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
+  }
+
+  #sweep(now: number) {
+    for (const [k, w] of this.#windows) if (w.resetAt <= now) this.#windows.delete(k);
+    // Still full (a flood of distinct keys): forget the oldest rather than grow without bound.
+    for (const k of this.#windows.keys()) {
+      if (this.#windows.size < this.maxKeys) break;
+      this.#windows.delete(k);
+    }
+  }
+}
