@@ -1,5 +1,6 @@
 // The one typed description of the database (kysely), matching migrations/. Nullable columns are
 // `| null`; columns with defaults are Generated<>.
+import type { WalkContact } from '@abuse-desk/domain';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -85,15 +86,8 @@ export interface Evidence {
   topSenders: { sender: string; count: number }[];
 }
 
-export interface ContactSnapshot {
-  id: string;
-  name: string;
-  phone: string | null;
-  email: string | null;
-  role: 'contact' | 'tam';
-  preferredChannel: 'phone' | 'email' | null;
-  timezone: string | null;
-}
+/** A contact as the walk saw it when the ticket opened (stored with the ticket). */
+export type ContactSnapshot = WalkContact;
 
 export interface TicketsTable {
   id: Generated<string>;
