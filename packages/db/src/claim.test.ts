@@ -19,7 +19,7 @@ async function ticketFor(db: Db, tenantId: string) {
   const { ticket } = await db.transaction().execute((trx) =>
     openOrUpdateTicket(trx, {
       tenantId,
-      trip: { rule: 'spam', severity: 'normal', windowSeconds: 600, counts: { spam: 60, phish: 0, virus: 0, clean: 0 }, total: 60, ratio: 1, thresholds: { minSpam: 50, minSpamRatio: 0.05 } },
+      trip: { rule: 'spam', severity: 'normal', windowSeconds: 600, counts: { spam: 60, phish: 0, virus: 0, clean: 0 }, total: 60, ratio: 1, thresholds: { minSpam: 50, minSpamRatio: 0.05 }, suspendAtOnce: false },
       evidence: { rule: 'spam', windowSeconds: 600, windowStart: NOW.toISOString(), windowEnd: NOW.toISOString(), counts: { spam: 60, phish: 0, virus: 0, clean: 0 }, total: 60, ratio: 1, thresholds: {}, topSenders: [] },
       contacts: [],
       now: NOW,

@@ -2,7 +2,7 @@
 // and check the tenants whose bad counts grew against their policy — all in the caller's transaction, so
 // a verdict is counted and its trip is decided together or not at all.
 import type { Verdict } from '@abuse-desk/contracts';
-import { emptyCounts, evaluatePolicy } from '@abuse-desk/domain';
+import { DEFAULT_PROBATION, baselineMedian, emptyCounts, evaluatePolicy, surgeCandidate } from '@abuse-desk/domain';
 import type { Trip, WindowCounts } from '@abuse-desk/domain';
 
 /** At most this many distinct minutes per tenant and batch are checked (the latest ones). */
@@ -44,9 +44,13 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
   // threshold only together must not each read the window without the other's counts. Sorted, so
   // batches sharing tenants take the locks in the same order. (Kafka keys by tenant, so consumers of
   // different partitions rarely meet here.)
-  const badTenants = [...new Set(verdicts.filter((v) => v.verdict !== 'clean').map((v) => v.tenantId))].sort();
-  if (badTenants.length) {
-    await sql`select pg_advisory_xact_lock(hashtextextended('abuse-desk:verdicts:' || t, 0)) from unnest(${badTenants}::text[]) as t order by t`.execute(trx);
+  const batchTenants = [...new Set(verdicts.map((v) => v.tenantId))].sort();
+  const policies = await policiesFor(trx, batchTenants, ctx.now);
+  const bad = new Set(verdicts.filter((v) => v.verdict !== 'clean').map((v) => v.tenantId));
+  // With a surge rule, clean mail can trip too.
+  const lockTenants = batchTenants.filter((t) => bad.has(t) || policies.get(t)!.surge);
+  if (lockTenants.length) {
+    await sql`select pg_advisory_xact_lock(hashtextextended('abuse-desk:verdicts:' || t, 0)) from unnest(${lockTenants}::text[]) as t order by t`.execute(trx);
   }
 
   // Sorted by key so that two batches sharing keys lock them in the same order.
@@ -88,51 +92,91 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
   }
 
   const result: CountResult = { accepted: accepted.length, acceptedByVerdict, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
-  if (grown.size === 0) return result;
-  const tenants = [...grown.keys()].sort();
-  const policies = await policiesFor(trx, tenants, ctx.now);
+  const newest = new Map<string, number>(); // tenant → newest minute that got any verdict
+  for (const r of accepted) newest.set(r.tenant_id, Math.max(newest.get(r.tenant_id) ?? 0, floorMinute(new Date(r.occurred_at).getTime())));
+  const tenants = [...newest.keys()].filter((t) => grown.has(t) || policies.get(t)!.surge).sort();
+  if (tenants.length === 0) return result;
+  const probation = await probationOf(trx, tenants, ctx.now);
   // Every window that ends with a minute that grew is checked: a burst must trip whether or not the same
   // batch also carries later verdicts (a consumer catching up reads hours in one batch).
   // Latest first: the evidence is the most recent window that trips. A window ending at a later bad
   // bucket (counted by an earlier or concurrent batch) also contains the new verdicts: check it too.
-  const later = await laterBadBuckets(trx, tenants.map((t) => {
+  const grownTenants = tenants.filter((t) => grown.has(t));
+  const later = await laterBadBuckets(trx, grownTenants.map((t) => {
     const p = policies.get(t)!;
-    const newest = Math.max(...grown.get(t)!);
-    return { tenantId: t, after: newest, until: newest + Math.max(p.windowSeconds, p.critical?.windowSeconds ?? 0) * 1000 };
+    const last = Math.max(...grown.get(t)!);
+    return { tenantId: t, after: last, until: last + Math.max(p.windowSeconds, p.critical?.windowSeconds ?? 0) * 1000 };
   }));
   const ends = new Map(
     tenants.map((t) => {
-      const own = [...grown.get(t)!];
+      if (!grown.has(t)) return [t, [newest.get(t)!]];
       const l = later.get(t);
-      return [t, [...(l !== undefined ? [l] : []), ...own.sort((a, b) => b - a)].slice(0, MAX_WINDOWS_CHECKED)];
+      return [t, [...(l !== undefined ? [l] : []), ...[...grown.get(t)!].sort((a, b) => b - a)].slice(0, MAX_WINDOWS_CHECKED)];
     }),
   );
   const windows = await windowCountsMany(
     trx,
     tenants.flatMap((tenantId) => {
       const p = policies.get(tenantId)!;
-      return ends.get(tenantId)!.flatMap((end) => [
-        { tenantId, kind: `spam:${end}`, ...windowBounds(end, p.windowSeconds) },
-        ...(p.critical ? [{ tenantId, kind: `critical:${end}`, ...windowBounds(end, p.critical.windowSeconds) }] : []),
-      ]);
+      // On probation, counting restarts at the reinstatement: earlier verdicts cannot trip again.
+      const notBefore = probation.get(tenantId)?.since ?? null;
+      const e = ends.get(tenantId)!;
+      return [
+        ...e.flatMap((end) => [
+          { tenantId, kind: `spam:${end}`, ...windowBounds(end, p.windowSeconds, notBefore) },
+          ...(p.critical ? [{ tenantId, kind: `critical:${end}`, ...windowBounds(end, p.critical.windowSeconds, notBefore) }] : []),
+        ]),
+        ...(p.surge ? [{ tenantId, kind: 'surge', ...windowBounds(e[0]!, p.surge.windowSeconds, notBefore) }] : []),
+      ];
     }),
   );
   for (const tenantId of tenants) {
     const policy = policies.get(tenantId)!;
+    const onProbation = probation.get(tenantId);
+    const factor = onProbation ? (policy.probation ?? DEFAULT_PROBATION).factor : null;
+    let surge: { counts: WindowCounts; baseline: number } | null = null;
+    if (policy.surge) {
+      const counts = windows.get(`${tenantId}\u0000surge`) ?? emptyCounts();
+      if (surgeCandidate(policy, counts.spam + counts.phish + counts.virus + counts.clean, factor)) {
+        const first = windowBounds(ends.get(tenantId)![0]!, policy.surge.windowSeconds).first;
+        surge = { counts, baseline: await surgeBaseline(trx, tenantId, first, policy.surge.windowSeconds, policy.surge.baselineDays) };
+      }
+    }
     let trip: Trip | null = null;
     let end = 0;
-    for (const e of ends.get(tenantId)!) {
-      trip = evaluatePolicy(policy, windows.get(`${tenantId}\u0000spam:${e}`) ?? emptyCounts(), policy.critical ? (windows.get(`${tenantId}\u0000critical:${e}`) ?? emptyCounts()) : null);
+    for (const [i, e] of ends.get(tenantId)!.entries()) {
+      const critical = policy.critical ? (windows.get(`${tenantId}\u0000critical:${e}`) ?? emptyCounts()) : null;
+      trip = evaluatePolicy(policy, windows.get(`${tenantId}\u0000spam:${e}`) ?? emptyCounts(), critical, { probationFactor: factor, surge: i === 0 ? surge : null });
       end = e;
       if (trip) break;
     }
     if (!trip) continue;
-    const evidence = await buildEvidence(trx, tenantId, trip, end);
+    const evidence = {
+      ...(await buildEvidence(trx, tenantId, trip, end, onProbation?.since ?? null)),
+      ...(trip.surge ? { surge: trip.surge } : {}),
+      ...(onProbation ? { probationUntil: onProbation.until.toISOString() } : {}),
+    };
     const contacts = (await listContacts(trx, tenantId)).map(toSnapshot);
-    const { ticket, opened } = await openOrUpdateTicket(trx, { tenantId, trip, evidence, contacts, now: ctx.now, resolutionTimeoutSeconds: ctx.resolutionTimeoutSeconds, actor: ctx.actor });
+    const { ticket, opened } = await openOrUpdateTicket(trx, { tenantId, trip, evidence, contacts, mode: policy.mode, now: ctx.now, resolutionTimeoutSeconds: ctx.resolutionTimeoutSeconds, actor: ctx.actor });
     (opened ? result.opened : result.updated).push(ticket.number);
   }
   return result;
+}
+
+/** Tenants on probation now: since when (the reinstatement) and until when. */
+async function probationOf(db: Db, tenants: string[], now: Date): Promise<Map<string, { since: Date; until: Date }>> {
+  const rows = await db.selectFrom('tenants').select(['id', 'probation_since', 'probation_until']).where('id', 'in', tenants).where('probation_until', '>', now).execute();
+  return new Map(rows.filter((r) => r.probation_since && r.probation_until).map((r) => [r.id, { since: r.probation_since!, until: r.probation_until! }]));
+}
+
+/** The median volume per window of `windowSeconds` over the `days` before `before`, silent windows included. */
+async function surgeBaseline(db: Db, tenantId: string, before: Date, windowSeconds: number, days: number): Promise<number> {
+  const from = new Date(before.getTime() - days * 86400_000);
+  const rows = await sql<{ v: number }>`
+    select sum(spam + phish + virus + clean)::int as v from counts
+    where tenant_id = ${tenantId} and bucket_start >= ${from} and bucket_start < ${before}
+    group by floor(extract(epoch from (bucket_start - ${from}::timestamptz)) / ${windowSeconds})`.execute(db);
+  return baselineMedian(rows.rows.map((r) => r.v), Math.floor((days * 86400) / windowSeconds));
 }
 
 /** Per tenant, the latest bucket with spam, phish or virus counts in (after, until], if any. */
@@ -159,10 +203,14 @@ async function windowCountsMany(db: Db, windows: { tenantId: string; kind: strin
   return new Map(rows.rows.map((r) => [`${r.t}\u0000${r.k}`, { spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean }]));
 }
 
-/** The window ending with the minute bucket of `endMs`, `seconds` long (whole minutes). */
-export function windowBounds(endMs: number, seconds: number) {
+/**
+ * The window ending with the minute bucket of `endMs`, `seconds` long (whole minutes); on probation it
+ * starts no earlier than the first whole minute after the reinstatement (`notBefore`).
+ */
+export function windowBounds(endMs: number, seconds: number, notBefore: Date | null = null) {
   const last = floorMinute(endMs);
-  const first = last - (Math.ceil(seconds / 60) - 1) * MINUTE;
+  let first = last - (Math.ceil(seconds / 60) - 1) * MINUTE;
+  if (notBefore) first = Math.max(first, Math.ceil(notBefore.getTime() / MINUTE) * MINUTE);
   return { first: new Date(first), last: new Date(last), end: new Date(last + MINUTE) };
 }
 
@@ -183,15 +231,17 @@ export async function windowCounts(db: Db, tenantId: string, endMs: number, seco
   return row;
 }
 
-async function buildEvidence(db: Db, tenantId: string, trip: Trip, endMs: number): Promise<Evidence> {
-  const { first, end } = windowBounds(endMs, trip.windowSeconds);
-  const kinds = trip.rule === 'virus' ? ['virus'] : ['spam', 'phish'];
-  const top = await db
+async function buildEvidence(db: Db, tenantId: string, trip: Trip, endMs: number, notBefore: Date | null): Promise<Evidence> {
+  const { first, end } = windowBounds(endMs, trip.windowSeconds, notBefore);
+  // A surge is about volume: its top senders count every message.
+  const kinds = trip.rule === 'virus' ? ['virus'] : trip.rule === 'surge' ? ['spam', 'phish', 'virus', 'clean'] : ['spam', 'phish'];
+  let q = db
     .selectFrom('verdict_keys')
     .select(['sender', sql<number>`count(*)::int`.as('count')])
     .where('tenant_id', '=', tenantId)
-    .where('verdict', 'in', kinds)
-    .where('verdict', '<>', 'clean')
+    .where('verdict', 'in', kinds);
+  if (trip.rule !== 'surge') q = q.where('verdict', '<>', 'clean'); // lets the partial index serve it
+  const top = await q
     .where('occurred_at', '>=', first)
     .where('occurred_at', '<', end)
     .where('sender', 'is not', null)

@@ -15,6 +15,8 @@ export interface TenantsTable {
   outbound_changed_at: GeneratedTimestamp;
   outbound_ticket_id: string | null;
   enforcement_seq: Generated<string>;
+  probation_since: Timestamp | null;
+  probation_until: Timestamp | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
 }
@@ -84,6 +86,10 @@ export interface Evidence {
   ratio: number;
   thresholds: Record<string, number>;
   topSenders: { sender: string; count: number }[];
+  /** Surge tickets: the window's volume, the tenant's baseline for such a window, and their ratio. */
+  surge?: { volume: number; baseline: number; multiple: number | null };
+  /** Tickets opened during probation: when it ends. */
+  probationUntil?: string;
 }
 
 /** A contact as the walk saw it when the ticket opened (stored with the ticket). */
@@ -100,6 +106,8 @@ export interface TicketsTable {
   contacts: Json<ContactSnapshot[]>;
   no_contacts: Generated<boolean>;
   walk_position: Generated<number>;
+  /** The contact walk runs (independent of state: a ticket suspended at once still walks). */
+  walking: Generated<boolean>;
   deadline_at: Timestamp | null;
   state_before_resolution: string | null;
   outbound_disabled: Generated<boolean>;
@@ -112,6 +120,16 @@ export interface TicketsTable {
   opened_at: Timestamp;
   closed_at: Timestamp | null;
   updated_at: Timestamp;
+}
+
+export interface TenantEventsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  at: Timestamp;
+  actor: string;
+  type: string;
+  reason: string | null;
+  data: Json<unknown> | null;
 }
 
 export interface TicketEventsTable {
@@ -219,6 +237,7 @@ export interface Database {
   counts: CountsTable;
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;
+  tenant_events: TenantEventsTable;
   contact_attempts: ContactAttemptsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;

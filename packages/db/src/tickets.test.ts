@@ -30,6 +30,7 @@ const TRIP: Trip = {
   total: 100,
   ratio: 0.6,
   thresholds: { minSpam: 50, minSpamRatio: 0.05 },
+  suspendAtOnce: false,
 };
 
 const evidenceAt = (now: Date): Evidence => ({

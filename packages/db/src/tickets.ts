@@ -3,7 +3,8 @@
 // transaction. Nothing leaves the process here; workers perform the effect rows after the commit.
 import { randomUUID } from 'node:crypto';
 import type { TicketState } from '@abuse-desk/contracts';
-import { afterCall, decide, noticeRecipients, startWalk } from '@abuse-desk/domain';
+import { DEFAULT_PROBATION, afterCall, decide, noticeRecipients, startWalk } from '@abuse-desk/domain';
+import { policiesFor } from './policies.js';
 import type { CallOutcome, Command, Effect, PlannedAttempt, TicketFacts, Trip } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
@@ -32,6 +33,7 @@ const factsOf = (t: Ticket): TicketFacts => ({
   deadlineAt: t.deadline_at,
   stateBeforeResolution: t.state_before_resolution as TicketState | null,
   outboundDisabled: t.outbound_disabled,
+  walking: t.walking,
 });
 
 export async function appendEvent(
@@ -121,6 +123,21 @@ function enforcementReason(c: Command, ctx: CommandContext): string {
   return `${verb} ${ctx.actor}${ctx.reason ? `: ${ctx.reason}` : ''}`;
 }
 
+async function startProbation(trx: Db, tenantId: string, ctx: CommandContext) {
+  const policy = (await policiesFor(trx, [tenantId], ctx.now)).get(tenantId)!;
+  const { hours, factor } = policy.probation ?? DEFAULT_PROBATION;
+  const until = new Date(ctx.now.getTime() + hours * 3600_000);
+  await trx.updateTable('tenants').set({ probation_since: ctx.now, probation_until: until }).where('id', '=', tenantId).execute();
+  await appendTenantEvent(trx, { tenantId, at: ctx.now, actor: ctx.actor, type: 'probation.started', reason: `re-enabled after a resolution: thresholds × ${factor} until ${until.toISOString()}`, data: { since: ctx.now.toISOString(), until: until.toISOString(), factor } });
+}
+
+export async function appendTenantEvent(trx: Db, e: { tenantId: string; at: Date; actor: string; type: string; reason?: string | null; data?: unknown }) {
+  await trx
+    .insertInto('tenant_events')
+    .values({ tenant_id: e.tenantId, at: e.at, actor: e.actor, type: e.type, reason: e.reason ?? null, data: e.data === undefined ? null : JSON.stringify(e.data) })
+    .execute();
+}
+
 export const lockTicket = (trx: Db, id: string) => trx.selectFrom('tickets').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 
 /** Applies one command to a ticket inside the caller's transaction. */
@@ -146,6 +163,7 @@ export async function applyCommand(trx: Db, ticketId: string, command: Command, 
       deadline_at: next.deadlineAt,
       state_before_resolution: next.stateBeforeResolution,
       outbound_disabled: next.outboundDisabled,
+      walking: next.walking,
       closed_at: CLOSED.includes(next.state) ? (t.closed_at ?? ctx.now) : null,
       updated_at: ctx.now,
     })
@@ -169,6 +187,8 @@ export async function applyCommand(trx: Db, ticketId: string, command: Command, 
         break;
       case 'enable_outbound':
         await queueEnforcement(trx, updated, 'outbound.reinstated', enforcementReason(command, ctx), ctx.now);
+        // Re-enabled after a resolution: probation, with lower thresholds and counting from now on.
+        if (command.type === 'resolve') await startProbation(trx, updated.tenant_id, ctx);
         break;
       case 'notify': {
         const recipients = e.to === 'all' ? noticeRecipients(contacts) : contacts.filter((c) => c.id === (e.to as { contactId: string }).contactId && c.email);
@@ -186,6 +206,8 @@ export async function applyCommand(trx: Db, ticketId: string, command: Command, 
 export interface OpenTicketInput {
   tenantId: string;
   trip: Trip;
+  /** shadow: record what would have happened, contact nobody, suspend nothing. */
+  mode?: 'enforce' | 'shadow';
   evidence: Evidence;
   contacts: ContactSnapshot[];
   now: Date;
@@ -199,12 +221,22 @@ export interface OpenTicketInput {
  */
 export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promise<{ ticket: Ticket; opened: boolean }> {
   const { now } = input;
+  const shadow = input.mode === 'shadow';
+  // A shadow ticket left open from before a switch to enforce mode gives way to a real one.
+  if (!shadow) {
+    const stale = await trx.selectFrom('tickets').selectAll().where('tenant_id', '=', input.tenantId).where('closed_at', 'is', null).where('state', '=', 'shadow').forUpdate().executeTakeFirst();
+    if (stale) {
+      await trx.updateTable('tickets').set({ state: 'dismissed', closed_at: now, updated_at: now }).where('id', '=', stale.id).execute();
+      await appendEvent(trx, stale, { at: now, actor: input.actor, type: 'superseded', fromState: 'shadow', toState: 'dismissed', reason: 'the policy is in enforce mode now' });
+    }
+  }
   const inserted = await trx
     .insertInto('tickets')
     .values({
       number: sql<string>`'ABU-' || lpad(nextval('ticket_number_seq')::text, 6, '0')`,
       tenant_id: input.tenantId,
-      state: 'notifying',
+      state: shadow ? 'shadow' : 'notifying',
+      walking: !shadow,
       severity: input.trip.severity,
       rule: input.trip.rule,
       evidence: JSON.stringify(input.evidence),
@@ -244,15 +276,22 @@ export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promi
     at: now,
     actor: input.actor,
     type: 'opened',
-    toState: 'notifying',
-    reason: `${input.trip.rule} rule tripped`,
+    toState: inserted.state,
+    reason: `${input.trip.rule} rule tripped${shadow ? ' (shadow mode: nobody is contacted, nothing is suspended)' : ''}`,
     data: { evidence: input.evidence, severity: input.trip.severity },
   });
+  if (shadow) return { ticket: (await trx.selectFrom('tickets').selectAll().where('id', '=', inserted.id).executeTakeFirstOrThrow()), opened: true };
+  const commandCtx = { now, resolutionTimeoutSeconds: input.resolutionTimeoutSeconds, actor: input.actor };
+  if (input.trip.suspendAtOnce) {
+    // Outbound off in the transaction that opens the ticket, the event queued — and only then the walk.
+    const reason = input.trip.severity === 'repeat' ? 'a repeat offence during probation' : `the ${input.trip.rule} rule suspends at once`;
+    await applyCommand(trx, inserted.id, { type: 'suspend_on_open' }, { ...commandCtx, reason });
+  }
   const plan = startWalk(input.contacts);
   await insertAttempts(trx, inserted.id, input.contacts, plan.attempts, now);
   await trx.updateTable('tickets').set({ walk_position: plan.position }).where('id', '=', inserted.id).execute();
   if (plan.exhausted) {
-    const r = await applyCommand(trx, inserted.id, { type: 'walk_exhausted' }, { now, resolutionTimeoutSeconds: input.resolutionTimeoutSeconds, actor: input.actor, reason: input.contacts.length === 0 ? 'the tenant has no contacts' : 'no contact can be called' });
+    const r = await applyCommand(trx, inserted.id, { type: 'walk_exhausted' }, { ...commandCtx, reason: input.contacts.length === 0 ? 'the tenant has no contacts' : 'no contact can be called' });
     if (r.ok) return { ticket: r.ticket, opened: true };
   }
   const ticket = await trx.selectFrom('tickets').selectAll().where('id', '=', inserted.id).executeTakeFirstOrThrow();
@@ -291,12 +330,12 @@ export async function recordCallOutcome(
   });
   const fresh = { ...ticket, event_seq: ticket.event_seq + 1 };
   if (outcome === 'acknowledged') {
-    if (done.kind === 'call' && fresh.state === 'notifying') {
+    if (done.kind === 'call' && ticket.walking) {
       await applyCommand(trx, ticket.id, { type: 'contact_reached', contactId: done.contact_id }, { ...ctx, reason: `${done.contact_name} pressed 1`, data: { attemptId, contactId: done.contact_id } });
     }
     return { applied: true };
   }
-  if (done.kind !== 'call' || fresh.state !== 'notifying' || done.step !== ticket.walk_position) return { applied: true };
+  if (done.kind !== 'call' || !ticket.walking || done.step !== ticket.walk_position) return { applied: true };
   const contacts = ticket.contacts as ContactSnapshot[];
   const plan = afterCall(contacts, done.step);
   await insertAttempts(trx, ticket.id, contacts, plan.attempts, ctx.now);

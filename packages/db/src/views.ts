@@ -17,6 +17,8 @@ export function ticketSummary(t: Ticket) {
     noContacts: t.no_contacts,
     deadlineAt: iso(t.deadline_at),
     outboundDisabled: t.outbound_disabled,
+    walking: t.walking,
+    probationUntil: (t.evidence as Evidence).probationUntil ?? null,
     tripCount: t.trip_count,
     openedAt: t.opened_at.toISOString(),
     updatedAt: t.updated_at.toISOString(),
@@ -81,7 +83,7 @@ export async function ticketDetail(db: Db, t: Ticket) {
 /** Newest first; the cursor is the last ticket's (opened_at, id). */
 export async function listTickets(db: Db, f: { state?: string | undefined; tenantId?: string | undefined; cursor?: string | undefined; limit: number }) {
   let q = db.selectFrom('tickets').selectAll().orderBy('opened_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1);
-  if (f.state === 'open') q = q.where('closed_at', 'is', null);
+  if (f.state === 'open') q = q.where('state', 'in', [...OPEN_STATES]);
   else if (f.state) q = q.where('state', '=', f.state);
   if (f.tenantId) q = q.where('tenant_id', '=', f.tenantId);
   if (f.cursor) {
@@ -141,6 +143,8 @@ export interface MessageView {
   resolutionUrl: string;
   acknowledgedBy: string | null;
   deadlineIfAcknowledgedNow: Date | null;
+  /** Whether the contact walk still runs. */
+  walking: boolean;
 }
 
 /** What an email or a call says, read at the moment it is sent. */
@@ -148,7 +152,7 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
   const t = await db
     .selectFrom('tickets')
     .innerJoin('tenants', 'tenants.id', 'tickets.tenant_id')
-    .select(['tickets.number', 'tickets.tenant_id', 'tenants.name as tenant_name', 'tickets.state', 'tickets.severity', 'tickets.rule', 'tickets.evidence', 'tickets.deadline_at', 'tickets.outbound_disabled', 'tickets.contacts'])
+    .select(['tickets.number', 'tickets.walking', 'tickets.tenant_id', 'tenants.name as tenant_name', 'tickets.state', 'tickets.severity', 'tickets.rule', 'tickets.evidence', 'tickets.deadline_at', 'tickets.outbound_disabled', 'tickets.contacts'])
     .where('tickets.id', '=', ticketId)
     .executeTakeFirst();
   if (!t) return null;
@@ -178,6 +182,7 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     outboundDisabled: t.outbound_disabled,
     resolutionUrl,
     acknowledgedBy,
+    walking: t.walking,
     deadlineIfAcknowledgedNow: !t.deadline_at && pending && t.state === 'notifying' ? new Date(pending.now.getTime() + pending.resolutionTimeoutSeconds * 1000) : null,
   };
 }

@@ -2,7 +2,7 @@
 // the default, and which parts of a policy this version refuses.
 import type { Policy, PolicyOverride } from '@abuse-desk/contracts';
 import t from 'tap';
-import { effectivePolicy, emptyCounts, evaluatePolicy, unsupportedPolicyFeatures } from './policy.js';
+import { baselineMedian, effectivePolicy, emptyCounts, evaluatePolicy, surgeCandidate } from './policy.js';
 import type { WindowCounts } from './policy.js';
 
 const NOW = new Date('2026-11-22T10:15:00.000Z');
@@ -31,6 +31,7 @@ t.test('the spam rule', async (t) => {
       total: 100,
       ratio: 0.5,
       thresholds: { minSpam: 50, minSpamRatio: 0.05 },
+      suspendAtOnce: false,
     });
   });
 
@@ -80,6 +81,7 @@ t.test('the virus rule', async (t) => {
       total: 20,
       ratio: 0.25,
       thresholds: { minVirus: 5 },
+      suspendAtOnce: false,
     });
   });
 
@@ -174,42 +176,35 @@ t.test('effectivePolicy', async (t) => {
   });
 });
 
-t.test('unsupportedPolicyFeatures', async (t) => {
-  t.test('the default policy uses nothing unsupported', async (t) => {
-    t.same(unsupportedPolicyFeatures(policy), []);
-    t.same(unsupportedPolicyFeatures({ ...policy, critical: undefined }), []);
-  });
+t.test('critical with action suspend', async (t) => {
+  const suspending = { ...policy, critical: { windowSeconds: 300, minVirus: 5, action: 'suspend' as const } };
+  t.match(evaluatePolicy(suspending, emptyCounts(), counts({ virus: 5 })), { rule: 'virus', severity: 'critical', suspendAtOnce: true });
+  t.match(evaluatePolicy(policy, emptyCounts(), counts({ virus: 5 })), { rule: 'virus', severity: 'critical', suspendAtOnce: false }, 'escalate follows the normal path');
+  t.equal(evaluatePolicy(suspending, emptyCounts(), counts({ virus: 4 })), null, 'one below minVirus does not trip');
+});
 
-  t.test('an override naming only supported fields is accepted', async (t) => {
-    t.same(unsupportedPolicyFeatures({ minSpam: 10, mode: 'enforce', critical: { action: 'escalate' } }), []);
-    t.same(unsupportedPolicyFeatures({}), []);
-  });
+t.test('the surge rule', async (t) => {
+  const surging = { ...policy, surge: { windowSeconds: 300, multiple: 20, baselineDays: 7, minVolume: 1000 } };
+  const storm = counts({ clean: 2000, spam: 5 });
+  t.match(evaluatePolicy(surging, counts({ clean: 2000, spam: 5 }), null, { surge: { counts: storm, baseline: 99 } }), { rule: 'surge', severity: 'normal', surge: { volume: 2005, baseline: 99 } }, 'above 20 × the baseline trips');
+  t.equal(evaluatePolicy(surging, storm, null, { surge: { counts: counts({ clean: 1980 }), baseline: 99 } }), null, 'exactly 20 × the baseline does not (it must exceed it)');
+  t.equal(evaluatePolicy(surging, storm, null, { surge: { counts: counts({ clean: 999 }), baseline: 0 } }), null, 'below minVolume never trips, even with an empty baseline');
+  t.match(evaluatePolicy(surging, storm, null, { surge: { counts: counts({ clean: 1000 }), baseline: 0 } }), { rule: 'surge', surge: { multiple: null } }, 'an empty baseline trips at minVolume');
+  t.ok(surgeCandidate(surging, 1000) && !surgeCandidate(surging, 999) && !surgeCandidate(policy, 1_000_000), 'the baseline is looked up only for a large enough window');
+  t.equal(evaluatePolicy(surging, counts({ spam: 50, clean: 50 }), null, { surge: { counts: storm, baseline: 1 } })?.rule, 'spam', 'spam wins over surge');
+});
 
-  t.test('shadow mode is refused', async (t) => {
-    t.same(unsupportedPolicyFeatures({ ...policy, mode: 'shadow' }), ['mode: "shadow" is not supported yet']);
-  });
+t.test('the baseline is the median over every window of the period, empty ones included', async (t) => {
+  t.equal(baselineMedian([], 0), 0);
+  t.equal(baselineMedian([], 2016), 0, 'no history');
+  t.equal(baselineMedian([10, 30, 20], 3), 20);
+  t.equal(baselineMedian([10, 30, 20, 40], 4), 25);
+  t.equal(baselineMedian([100, 100], 5), 0, 'mostly silent: the median is 0');
+});
 
-  t.test('critical.action suspend is refused, in a full policy and in a partial override', async (t) => {
-    t.same(unsupportedPolicyFeatures({ ...policy, critical: { windowSeconds: 300, minVirus: 5, action: 'suspend' } }), ['critical.action: "suspend" is not supported yet']);
-    t.same(unsupportedPolicyFeatures({ critical: { action: 'suspend' } }), ['critical.action: "suspend" is not supported yet']);
-  });
-
-  t.test('the surge rule is refused', async (t) => {
-    t.same(unsupportedPolicyFeatures({ ...policy, surge: { windowSeconds: 300, multiple: 20, baselineDays: 7, minVolume: 1000 } }), ['surge: the surge rule is not supported yet']);
-  });
-
-  t.test('probation is refused', async (t) => {
-    t.same(unsupportedPolicyFeatures({ ...policy, probation: { hours: 24, factor: 0.5 } }), ['probation: probation is not supported yet']);
-  });
-
-  t.test('every unsupported feature in one policy is listed, each naming its field', async (t) => {
-    const problems = unsupportedPolicyFeatures({
-      mode: 'shadow',
-      critical: { action: 'suspend' },
-      surge: { windowSeconds: 300, multiple: 20, baselineDays: 7, minVolume: 1000 },
-      probation: { hours: 24, factor: 0.5 },
-    });
-    t.equal(problems.length, 4);
-    t.same(problems.map((p) => p.split(':')[0]), ['mode', 'critical.action', 'surge', 'probation']);
-  });
+t.test('probation', async (t) => {
+  t.match(evaluatePolicy(policy, counts({ spam: 25, clean: 25 }), null, { probationFactor: 0.5 }), { rule: 'spam', severity: 'repeat', suspendAtOnce: true, thresholds: { minSpam: 25, probationFactor: 0.5 } }, 'half the thresholds trip, as a repeat suspended at once');
+  t.equal(evaluatePolicy(policy, counts({ spam: 24, clean: 25 }), null, { probationFactor: 0.5 }), null, 'just below the reduced threshold');
+  t.equal(evaluatePolicy(policy, counts({ spam: 25, clean: 25 }), null), null, 'without probation the same counts do not trip');
+  t.match(evaluatePolicy(policy, emptyCounts(), counts({ virus: 3 }), { probationFactor: 0.5 }), { rule: 'virus', severity: 'repeat' }, 'the virus rule is reduced too');
 });

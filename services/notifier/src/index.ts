@@ -67,7 +67,7 @@ async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: L
       return finishCall(await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
     }
     const view = await messageView(deps.db, a.ticket_id, '', { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds });
-    if (!view || (a.kind === 'call' && view.state !== 'notifying')) {
+    if (!view || (a.kind === 'call' && !view.walking)) {
       await finishCancel(deps.db, a.id, now);
       log.info('call.skipped.walk_stopped');
       return;

@@ -1,8 +1,8 @@
 // The default policy and per-tenant overrides (SPEC §5). Features that do not exist yet are refused with
 // 400, never silently ignored.
 import { Policy, PolicyOverride, TenantId } from '@abuse-desk/contracts';
-import { deleteOverride, getDefaultPolicy, getOverride, getTenant, setDefaultPolicy, setOverride } from '@abuse-desk/db';
-import { effectivePolicy, unsupportedPolicyFeatures } from '@abuse-desk/domain';
+import { appendTenantEvent, deleteOverride, getDefaultPolicy, getOverride, getTenant, setDefaultPolicy, setOverride } from '@abuse-desk/db';
+import { effectivePolicy } from '@abuse-desk/domain';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
@@ -11,20 +11,12 @@ import { badRequest, notFound } from '../problems.js';
 
 const Params = z.object({ tenantId: TenantId });
 
-function refuseUnsupported(policy: Parameters<typeof unsupportedPolicyFeatures>[0], prefix: string) {
-  const problems = unsupportedPolicyFeatures(policy);
-  if (problems.length) {
-    throw badRequest(problems.join('; '), problems.map((p) => ({ field: `${prefix}${p.split(':')[0]}`, message: p.slice(p.indexOf(':') + 2) })));
-  }
-}
-
 export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { db } = deps;
 
   app.get('/v1/policy', { onRequest: requireRole(db, 'agent'), schema: { tags: ['policy'], summary: 'The default policy', response: { 200: Policy } } }, async () => getDefaultPolicy(db));
 
   app.put('/v1/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Replace the default policy', body: Policy, response: { 200: Policy } } }, async (request) => {
-    refuseUnsupported(request.body, 'body.');
     await setDefaultPolicy(db, request.body, actorOf(request), deps.clock.now());
     request.log.info({ policy: request.body }, 'policy.default.changed');
     return request.body;
@@ -54,13 +46,15 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Set the per-tenant override (merged over the default)', params: Params, body: PolicyOverride } },
     async (request) => {
       await mustExist(request.params.tenantId);
-      refuseUnsupported(request.body.policy, 'body.policy.');
       const now = deps.clock.now();
       if (request.body.expiresAt && new Date(request.body.expiresAt) <= now) throw badRequest('expiresAt must be in the future', [{ field: 'body.expiresAt', message: 'must be in the future' }]);
       const merged = effectivePolicy(await getDefaultPolicy(db), { policy: request.body.policy, expiresAt: null }, now);
       const check = Policy.safeParse(merged);
       if (!check.success) throw badRequest('the override does not give a complete policy', check.error.issues.map((i) => ({ field: `body.policy.${i.path.join('.')}`, message: i.message })));
-      await setOverride(db, request.params.tenantId, request.body, actorOf(request), now);
+      await db.transaction().execute(async (trx) => {
+        await setOverride(trx, request.params.tenantId, request.body, actorOf(request), now);
+        await appendTenantEvent(trx, { tenantId: request.params.tenantId, at: now, actor: actorOf(request), type: 'policy.override.set', reason: request.body.reason, data: { policy: request.body.policy, expiresAt: request.body.expiresAt ?? null } });
+      });
       request.log.info({ tenantId: request.params.tenantId, override: request.body }, 'policy.override.set');
       return view(request.params.tenantId);
     },
@@ -68,7 +62,12 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
 
   app.delete('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Remove the override', params: Params } }, async (request, reply) => {
     await mustExist(request.params.tenantId);
-    if (!(await deleteOverride(db, request.params.tenantId))) throw notFound(`a policy override for tenant ${request.params.tenantId}`);
+    const deleted = await db.transaction().execute(async (trx) => {
+      if (!(await deleteOverride(trx, request.params.tenantId))) return false;
+      await appendTenantEvent(trx, { tenantId: request.params.tenantId, at: deps.clock.now(), actor: actorOf(request), type: 'policy.override.deleted' });
+      return true;
+    });
+    if (!deleted) throw notFound(`a policy override for tenant ${request.params.tenantId}`);
     request.log.info({ tenantId: request.params.tenantId }, 'policy.override.deleted');
     return reply.code(204).send();
   });

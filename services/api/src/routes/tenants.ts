@@ -19,7 +19,9 @@ async function tenantView(db: Db, t: Tenant) {
     outbound: outboundView(t, t.outbound_enabled ? null : (open?.number ?? null)),
     contacts: contacts.map(contactView),
     openTicket: open ? ticketSummary(open) : null,
+    probation: t.probation_until ? { since: t.probation_since?.toISOString() ?? null, until: t.probation_until.toISOString(), active: t.probation_until > new Date() } : null,
     enforcementEvents: await enforcementEvents(db, { tenantId: t.id, limit: 20 }),
+    events: (await db.selectFrom('tenant_events').selectAll().where('tenant_id', '=', t.id).orderBy('id', 'desc').limit(50).execute()).map((e) => ({ at: e.at.toISOString(), actor: e.actor, type: e.type, reason: e.reason, data: e.data })),
     createdAt: t.created_at.toISOString(),
   };
 }

@@ -43,7 +43,7 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps & { voice?: VoiceC
     if (!attempt) return twiml(reply, sayAndHangUp('This is the abuse desk of your mail provider. This call is no longer needed. Goodbye.'));
     const view = await messageView(deps.db, attempt.ticket_id, '', { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds });
     if (!view) return twiml(reply, sayAndHangUp('This call is no longer needed. Goodbye.'));
-    if (attempt.kind === 'call' && view.state !== 'notifying') {
+    if (attempt.kind === 'call' && !view.walking) {
       const by = view.acknowledgedBy ? ` by ${view.acknowledgedBy}` : '';
       return twiml(reply, sayAndHangUp(`This is the abuse desk of your mail provider. Ticket ${spokenTicketNumber(view.number)} for ${view.tenantName} was already acknowledged${by}. Thank you. An email with the details follows. Goodbye.`));
     }
