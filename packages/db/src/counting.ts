@@ -126,7 +126,8 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
           { tenantId, kind: `spam:${end}`, ...windowBounds(end, p.windowSeconds, notBefore) },
           ...(p.critical ? [{ tenantId, kind: `critical:${end}`, ...windowBounds(end, p.critical.windowSeconds, notBefore) }] : []),
         ]),
-        ...(p.surge ? [{ tenantId, kind: 'surge', ...windowBounds(e[0]!, p.surge.windowSeconds, notBefore) }] : []),
+        // The surge window ends with the newest minute of any verdict: volume counts clean mail too.
+        ...(p.surge ? [{ tenantId, kind: 'surge', ...windowBounds(newest.get(tenantId)!, p.surge.windowSeconds, notBefore) }] : []),
       ];
     }),
   );
@@ -138,7 +139,7 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     if (policy.surge) {
       const counts = windows.get(`${tenantId}\u0000surge`) ?? emptyCounts();
       if (surgeCandidate(policy, counts.spam + counts.phish + counts.virus + counts.clean, factor)) {
-        const first = windowBounds(ends.get(tenantId)![0]!, policy.surge.windowSeconds).first;
+        const first = windowBounds(newest.get(tenantId)!, policy.surge.windowSeconds).first;
         surge = { counts, baseline: await surgeBaseline(trx, tenantId, first, policy.surge.windowSeconds, policy.surge.baselineDays) };
       }
     }
@@ -152,7 +153,7 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     }
     if (!trip) continue;
     const evidence = {
-      ...(await buildEvidence(trx, tenantId, trip, end, onProbation?.since ?? null)),
+      ...(await buildEvidence(trx, tenantId, trip, trip.rule === 'surge' ? newest.get(tenantId)! : end, onProbation?.since ?? null)),
       ...(trip.surge ? { surge: trip.surge } : {}),
       ...(onProbation ? { probationUntil: onProbation.until.toISOString() } : {}),
     };
