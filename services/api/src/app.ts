@@ -4,7 +4,11 @@
 import type { VoiceChannel } from '@abuse-desk/channels';
 import type { Config } from '@abuse-desk/config';
 import type { Db } from '@abuse-desk/db';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
@@ -42,6 +46,21 @@ export interface ApiDeps {
 
 /** Request URLs without secrets: resolution tokens travel in the path. */
 export const redactUrl = (url: string) => url.replace(/\/resolve\/[^/?#]+/, '/resolve/[redacted]');
+
+/** The ticket UI (packages/ui, built by `pnpm build`), served under /ui/ with the SPA's index for its routes. */
+const UI_DIR = fileURLToPath(new URL('../../../packages/ui/dist', import.meta.url));
+
+async function registerUi(app: FastifyInstance) {
+  app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/'));
+  if (!existsSync(path.join(UI_DIR, 'index.html'))) {
+    app.get('/ui/*', { schema: { hide: true } }, async (_request, reply) =>
+      sendProblem(reply, new Problem(503, 'Service Unavailable', 'the ticket UI is not built: run `pnpm build`')),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, { root: UI_DIR, prefix: '/ui/', wildcard: false, index: ['index.html'] });
+  app.get('/ui/*', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').sendFile('index.html'));
+}
 
 function baseApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
@@ -90,5 +109,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(ticketRoutes, { deps });
   await app.register(resolutionRoutes, { deps });
   await app.register(twilioRoutes, { deps });
+  await registerUi(app);
   return app;
 }
