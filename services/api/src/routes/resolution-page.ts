@@ -30,7 +30,7 @@ export function resolutionPage(p: ResolutionPageInput): string {
   const status = p.outboundDisabled
     ? '<p class="alert"><strong>Outbound mail for this account is suspended.</strong> It will be re-enabled once the abuse desk has reviewed your fix.</p>'
     : p.deadlineAt && open && p.state !== 'resolution_submitted'
-      ? `<p class="alert"><strong>Outbound mail will be suspended at ${esc(p.deadlineAt.toISOString().replace('T', ' ').slice(0, 16))} UTC</strong> unless you report a fix before then (${Math.max(0, Math.round((p.deadlineAt.getTime() - p.now.getTime()) / 60000))} minutes left).</p>`
+      ? `<p class="alert"><strong>Outbound mail will be suspended at ${esc(p.deadlineAt.toISOString().replace('T', ' ').slice(0, 16))} UTC</strong> unless you report a fix before then (<span id="countdown" data-deadline="${p.deadlineAt.toISOString()}">${Math.max(0, Math.round((p.deadlineAt.getTime() - p.now.getTime()) / 60000))} minutes left</span>).</p>`
       : '';
   const senders = e.topSenders.length
     ? `<h2>Top sending addresses</h2><ul>${e.topSenders.map((s) => `<li><code>${esc(s.sender)}</code>: ${s.count}</li>`).join('')}</ul>`
@@ -60,5 +60,19 @@ ${senders}
 <h2>Usual causes</h2>
 <ul><li>A compromised mailbox password or API key</li><li>An open relay or an insecure web form</li><li>An infected machine on your network</li><li>A forwarding rule sending mail on</li><li>A mass mailing sent by mistake</li></ul>
 ${form}
+<script>
+// Progressive enhancement: a live countdown; without JavaScript the page shows the minutes left.
+(function () {
+  var el = document.getElementById('countdown');
+  if (!el) return;
+  var deadline = Date.parse(el.getAttribute('data-deadline'));
+  function tick() {
+    var s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    el.textContent = s === 0 ? 'the deadline has passed' : Math.floor(s / 60) + ' min ' + String(s % 60).padStart(2, '0') + ' s left';
+  }
+  tick();
+  setInterval(tick, 1000);
+})();
+</script>
 </body></html>`;
 }
