@@ -39,7 +39,7 @@ const lines = [
   `abuse-desk is running (${config.roles.join(', ')}) on ${address}, database: ${rt.handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
 ];
 if (config.roles.includes('api')) {
-  lines.push(`  API:      ${base}/v1/…`, `  API docs: ${base}/docs  (OpenAPI: ${base}/openapi.json)`, `  Metrics:  ${base}/metrics`);
+  lines.push(`  Ticket UI: ${base}/ui/`, `  API:      ${base}/v1/…`, `  API docs: ${base}/docs  (OpenAPI: ${base}/openapi.json)`, `  Metrics:  ${base}/metrics`);
   if (rt.generatedAdminToken) {
     lines.push('', `  Admin token (shown only this once; only its hash is stored):`, `    ${rt.generatedAdminToken}`);
   } else {
