@@ -16,6 +16,8 @@ export interface ResolutionPageInput {
   form: { actionsTaken?: string; contactName?: string; error?: string; submitted?: boolean };
 }
 
+const utc = (iso: string | Date) => `${new Date(iso).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+
 const ruleText: Record<string, string> = {
   spam: 'messages judged spam or phishing',
   virus: 'messages carrying viruses',
@@ -31,7 +33,9 @@ export function resolutionPage(p: ResolutionPageInput): string {
     ? '<p class="alert"><strong>Outbound mail for this account is suspended.</strong> It will be re-enabled once the abuse desk has reviewed your fix.</p>'
     : p.deadlineAt && open && p.state !== 'resolution_submitted'
       ? `<p class="alert"><strong>Outbound mail will be suspended at ${esc(p.deadlineAt.toISOString().replace('T', ' ').slice(0, 16))} UTC</strong> unless you report a fix before then (<span id="countdown" data-deadline="${p.deadlineAt.toISOString()}">${Math.max(0, Math.round((p.deadlineAt.getTime() - p.now.getTime()) / 60000))} minutes left</span>).</p>`
-      : '';
+      : open && p.state === 'notifying'
+        ? '<p class="alert">We are trying to reach your contacts. Once one of them acknowledges, or all have been tried, you have one hour to report a fix before outbound mail is suspended. You can report it now.</p>'
+        : '';
   const senders = e.topSenders.length
     ? `<h2>Top sending addresses</h2><ul>${e.topSenders.map((s) => `<li><code>${esc(s.sender)}</code>: ${s.count}</li>`).join('')}</ul>`
     : '';
@@ -49,13 +53,13 @@ ${p.form.error ? `<p class="error" role="alert">${esc(p.form.error)}</p>` : ''}
 <p><button type="submit">Submit resolution</button></p>
 </form>`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${esc(p.number)} — outbound abuse on ${esc(p.tenantName)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}.alert{background:#fff3cd;border:1px solid #e0c36a;padding:.75rem}.error{color:#a00}textarea,input{width:100%;font:inherit}blockquote{border-left:3px solid #ccc;margin:0;padding-left:1rem;white-space:pre-wrap}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}.alert{background:#fff3cd;border:1px solid #e0c36a;padding:.75rem}.error{color:#a00}textarea,input{width:100%;font:inherit;box-sizing:border-box}button{font:inherit;padding:.5rem 1rem}blockquote{border-left:3px solid #ccc;margin:0;padding-left:1rem;white-space:pre-wrap}</style>
 </head><body>
 <h1>Ticket ${esc(p.number)}: outbound abuse from ${esc(p.tenantName)}</h1>
 ${status}
-<p>Between ${esc(e.windowStart)} and ${esc(e.windowEnd)} (${minutes} minutes), your account <code>${esc(p.tenantId)}</code> sent ${bad} ${ruleText[e.rule] ?? 'suspicious messages'} out of ${e.total} messages checked (${(e.ratio * 100).toFixed(1)}%).</p>
+<p>Between ${esc(utc(e.windowStart))} and ${esc(utc(e.windowEnd))} (${minutes} minutes), your account <code>${esc(p.tenantId)}</code> sent ${bad} ${ruleText[e.rule] ?? 'suspicious messages'} out of ${e.total} messages checked (${(e.ratio * 100).toFixed(1)}%).</p>
 ${senders}
 <h2>Usual causes</h2>
 <ul><li>A compromised mailbox password or API key</li><li>An open relay or an insecure web form</li><li>An infected machine on your network</li><li>A forwarding rule sending mail on</li><li>A mass mailing sent by mistake</li></ul>
