@@ -16,6 +16,22 @@ export interface ResolutionPageInput {
   form: { actionsTaken?: string; contactName?: string; error?: string; submitted?: boolean };
 }
 
+const COUNTDOWN = `<script>
+// Progressive enhancement: a live countdown; without JavaScript the page shows the minutes left.
+(function () {
+  var el = document.getElementById('countdown');
+  if (!el) return;
+  var deadline = Date.parse(el.getAttribute('data-deadline'));
+  function tick() {
+    var s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    el.textContent = s === 0 ? 'the deadline has passed' : Math.floor(s / 60) + ' min ' + String(s % 60).padStart(2, '0') + ' s left';
+  }
+  tick();
+  setInterval(tick, 1000);
+})();
+</script>
+`;
+
 const utc = (iso: string | Date) => `${new Date(iso).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 const ruleText: Record<string, string> = {
@@ -64,19 +80,6 @@ ${senders}
 <h2>Usual causes</h2>
 <ul><li>A compromised mailbox password or API key</li><li>An open relay or an insecure web form</li><li>An infected machine on your network</li><li>A forwarding rule sending mail on</li><li>A mass mailing sent by mistake</li></ul>
 ${form}
-<script>
-// Progressive enhancement: a live countdown; without JavaScript the page shows the minutes left.
-(function () {
-  var el = document.getElementById('countdown');
-  if (!el) return;
-  var deadline = Date.parse(el.getAttribute('data-deadline'));
-  function tick() {
-    var s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-    el.textContent = s === 0 ? 'the deadline has passed' : Math.floor(s / 60) + ' min ' + String(s % 60).padStart(2, '0') + ' s left';
-  }
-  tick();
-  setInterval(tick, 1000);
-})();
-</script>
+${status.includes('id="countdown"') ? COUNTDOWN : ''}
 </body></html>`;
 }
