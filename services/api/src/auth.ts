@@ -26,7 +26,7 @@ export function requireRole(db: Db, ...roles: ApiRole[]) {
     const token = await findApiToken(db, match[1]!);
     if (!token) throw new Problem(401, 'Unauthorized', 'the token is unknown or revoked');
     if (token.role !== 'admin' && !roles.includes(token.role)) {
-      throw new Problem(403, 'Forbidden', `this needs the role ${[...roles, 'admin'].join(' or ')}; the token has the role ${token.role}`);
+      throw new Problem(403, 'Forbidden', `this needs the role ${[...new Set([...roles, 'admin'])].join(' or ')}; the token has the role ${token.role}`);
     }
     request.principal = { tokenId: token.id, name: token.name, role: token.role };
   };
