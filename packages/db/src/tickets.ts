@@ -230,25 +230,30 @@ export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promi
       await appendEvent(trx, stale, { at: now, actor: input.actor, type: 'superseded', fromState: 'shadow', toState: 'dismissed', reason: 'the policy is in enforce mode now' });
     }
   }
-  const inserted = await trx
-    .insertInto('tickets')
-    .values({
-      number: sql<string>`'ABU-' || lpad(nextval('ticket_number_seq')::text, 6, '0')`,
-      tenant_id: input.tenantId,
-      state: shadow ? 'shadow' : 'notifying',
-      walking: !shadow,
-      severity: input.trip.severity,
-      rule: input.trip.rule,
-      evidence: JSON.stringify(input.evidence),
-      contacts: JSON.stringify(input.contacts),
-      no_contacts: input.contacts.length === 0,
-      last_trip_at: now,
-      opened_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) => oc.column('tenant_id').where('closed_at', 'is', null).doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  // Look first, so that a tenant who keeps tripping does not burn a ticket number per batch; the insert's
+  // conflict clause still settles a race between two openers.
+  const existing = await trx.selectFrom('tickets').select('id').where('tenant_id', '=', input.tenantId).where('closed_at', 'is', null).executeTakeFirst();
+  const inserted = existing
+    ? undefined
+    : await trx
+        .insertInto('tickets')
+        .values({
+          number: sql<string>`'ABU-' || lpad(nextval('ticket_number_seq')::text, 6, '0')`,
+          tenant_id: input.tenantId,
+          state: shadow ? 'shadow' : 'notifying',
+          walking: !shadow,
+          severity: input.trip.severity,
+          rule: input.trip.rule,
+          evidence: JSON.stringify(input.evidence),
+          contacts: JSON.stringify(input.contacts),
+          no_contacts: input.contacts.length === 0,
+          last_trip_at: now,
+          opened_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.column('tenant_id').where('closed_at', 'is', null).doNothing())
+        .returningAll()
+        .executeTakeFirst();
 
   if (!inserted) {
     const open = await trx.selectFrom('tickets').selectAll().where('tenant_id', '=', input.tenantId).where('closed_at', 'is', null).forUpdate().executeTakeFirstOrThrow();
