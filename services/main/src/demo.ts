@@ -56,7 +56,7 @@ while (Date.now() - started < 180_000) {
   if (t.state === 'suspended') {
     const outbound = await call('GET', `/v1/tenants/${tenantId}/outbound`);
     process.stdout.write(`outbound mail of ${tenantId}: ${outbound.enabled ? 'enabled' : 'DISABLED'} since ${outbound.since}\n`);
-    process.stdout.write(`Resolve it: POST ${base}/v1/tickets/${number}/resolve {"note": "…"} — or open the resolution link from the console email above.\n`);
+    process.stdout.write(`See it at ${base}/ui/tickets/${number} (sign in with the admin token); the tenant's resolution link is in the console emails of the service.\n`);
     process.exit(0);
   }
   await new Promise((r) => setTimeout(r, 1000));
