@@ -215,22 +215,6 @@ export function windowBounds(endMs: number, seconds: number, notBefore: Date | n
   return { first: new Date(first), last: new Date(last), end: new Date(last + MINUTE) };
 }
 
-export async function windowCounts(db: Db, tenantId: string, endMs: number, seconds: number): Promise<WindowCounts> {
-  const { first, last } = windowBounds(endMs, seconds);
-  const row = await db
-    .selectFrom('counts')
-    .select([
-      sql<number>`coalesce(sum(spam), 0)::int`.as('spam'),
-      sql<number>`coalesce(sum(phish), 0)::int`.as('phish'),
-      sql<number>`coalesce(sum(virus), 0)::int`.as('virus'),
-      sql<number>`coalesce(sum(clean), 0)::int`.as('clean'),
-    ])
-    .where('tenant_id', '=', tenantId)
-    .where('bucket_start', '>=', first)
-    .where('bucket_start', '<=', last)
-    .executeTakeFirstOrThrow();
-  return row;
-}
 
 async function buildEvidence(db: Db, tenantId: string, trip: Trip, endMs: number, notBefore: Date | null): Promise<Evidence> {
   const { first, end } = windowBounds(endMs, trip.windowSeconds, notBefore);
@@ -277,12 +261,6 @@ export async function bucketsBetween(db: Db, tenantId: string, from: Date, to: D
   return rows.map((r) => ({ bucketStart: r.bucket_start.toISOString(), spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean }));
 }
 
-export async function storeDeadLetter(db: Db, d: { source: string; raw: Uint8Array; reason: string; topic?: string | null; partition?: number | null; offset?: string | null; now: Date }) {
-  await db
-    .insertInto('dead_letters')
-    .values({ source: d.source, raw: d.raw.subarray(0, 64 * 1024), reason: d.reason, topic: d.topic ?? null, partition: d.partition ?? null, offset: d.offset ?? null, received_at: d.now })
-    .execute();
-}
 
 /** Kafka offsets committed with the counts they produced: the next offset to read, per partition. */
 export async function storedOffsets(db: Db, groupId: string, topic: string): Promise<Map<number, bigint>> {

@@ -5,7 +5,7 @@
 // Kafka too, after Postgres, so standard lag tools show the group's lag.
 import type { Config } from '@abuse-desk/config';
 import { Verdict, verdictProblem } from '@abuse-desk/contracts';
-import { counterMetric, countVerdicts, gaugeMetric, histogramMetric, storedOffsets, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
+import { counterMetric, countVerdicts, gaugeMetric, histogramMetric, storeOffset, storedOffsets, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import { Kafka } from 'kafkajs';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
@@ -112,12 +112,7 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
               .values(dead.map((d) => ({ source: 'kafka', topic: batch.topic, partition, offset: d.offset.toString(), raw: d.dead!.raw, reason: d.dead!.reason, received_at: now })))
               .execute();
           }
-          const values = { next_offset: (last + 1n).toString(), updated_at: now };
-          await trx
-            .insertInto('kafka_offsets')
-            .values({ group_id: k.groupId, topic: k.verdictTopic, partition, ...values })
-            .onConflict((oc) => oc.columns(['group_id', 'topic', 'partition']).doUpdateSet(values))
-            .execute();
+          await storeOffset(trx, { groupId: k.groupId, topic: k.verdictTopic, partition, nextOffset: last + 1n, now });
           return { result, dead: dead.length, skipped: parsed.length - fresh.length };
         });
         if (dbFailing) log.info({ partition }, 'counter.database.recovered');
