@@ -1,0 +1,72 @@
+// Policies (SPEC §5): the default, a tenant's partial override, and the view of both with the policy in force.
+import { z } from 'zod';
+import { Instant } from './ids.js';
+
+const positiveSeconds = z.number().int().min(60, 'must be at least 60 seconds').max(7 * 86400, 'must be at most 7 days');
+
+export const CriticalRule = z.object({
+  windowSeconds: positiveSeconds,
+  minVirus: z.number().int().min(1),
+  action: z.enum(['escalate', 'suspend']),
+});
+
+export const Policy = z
+  .object({
+    mode: z.enum(['enforce', 'shadow']),
+    windowSeconds: positiveSeconds,
+    minSpam: z.number().int().min(1),
+    minSpamRatio: z.number().min(0).max(1),
+    critical: CriticalRule.optional(),
+    surge: z.object({ windowSeconds: positiveSeconds, multiple: z.number().positive(), baselineDays: z.number().int().min(1).max(28), minVolume: z.number().int().min(1) }).optional(),
+    probation: z.object({ hours: z.number().positive(), factor: z.number().positive().max(1) }).optional(),
+  })
+  .meta({ id: 'Policy' });
+export type Policy = z.infer<typeof Policy>;
+
+export const DEFAULT_POLICY: Policy = {
+  mode: 'enforce',
+  windowSeconds: 600,
+  minSpam: 50,
+  minSpamRatio: 0.05,
+  critical: { windowSeconds: 300, minVirus: 5, action: 'escalate' },
+};
+
+/** Any part of the policy, merged over the default. */
+const PartialPolicy = z.object({
+  mode: Policy.shape.mode.optional(),
+  windowSeconds: positiveSeconds.optional(),
+  minSpam: z.number().int().min(1).optional(),
+  minSpamRatio: z.number().min(0).max(1).optional(),
+  critical: CriticalRule.partial().optional(),
+  surge: Policy.shape.surge,
+  probation: Policy.shape.probation,
+});
+
+/** A per-tenant override: any part of the policy, merged over the default. */
+export const PolicyOverride = z.object({
+  policy: PartialPolicy,
+  reason: z.string().min(3).max(2000),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type PolicyOverride = z.infer<typeof PolicyOverride>;
+
+/** GET/PUT /v1/tenants/{tenantId}/policy: the default, the tenant's override (if any) and what is in force. */
+export const TenantPolicyView = z
+  .object({
+    tenantId: z.string(),
+    default: Policy,
+    override: z
+      .object({
+        policy: PartialPolicy,
+        reason: z.string(),
+        expiresAt: Instant.nullable(),
+        setBy: z.string(),
+        setAt: Instant,
+        expired: z.boolean(),
+      })
+      .nullable(),
+    /** The default with the override merged over it, unless the override expired. */
+    effective: Policy,
+  })
+  .meta({ id: 'TenantPolicyView' });
+export type TenantPolicyView = z.infer<typeof TenantPolicyView>;

@@ -1,0 +1,147 @@
+// Tickets (SPEC §6, §7): states and actions, the bodies of the agent actions and of the tenant's resolution,
+// and the ticket views the API answers with (packages/db/src/views.ts builds them).
+import { z } from 'zod';
+import { EnforcementEventView } from './enforcement.js';
+import { Instant, TicketNumber } from './ids.js';
+
+export const TICKET_STATES = ['notifying', 'engaged', 'awaiting_response', 'suspended', 'resolution_submitted', 'resolved', 'dismissed', 'shadow'] as const;
+export type TicketState = (typeof TICKET_STATES)[number];
+export const OPEN_STATES: readonly TicketState[] = ['notifying', 'engaged', 'awaiting_response', 'suspended', 'resolution_submitted'];
+/** States in which a resolution deadline runs. */
+export const DEADLINE_STATES: readonly TicketState[] = ['engaged', 'awaiting_response'];
+export const CLOSED_STATES: readonly TicketState[] = ['resolved', 'dismissed'];
+export const SEVERITIES = ['normal', 'critical', 'repeat'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const RULES = ['spam', 'virus', 'surge'] as const;
+export type Rule = (typeof RULES)[number];
+
+/** The agent actions, as they appear in POST /v1/tickets/{id}/{action}. */
+export const TICKET_ACTIONS = ['contact-reached', 'notes', 'extend', 'suspend', 'reject-resolution', 'resolve', 'dismiss'] as const;
+export type TicketAction = (typeof TICKET_ACTIONS)[number];
+
+export const ContactReachedBody = z.object({ contactId: z.uuid().optional(), note: z.string().min(1).max(5000) });
+export const NoteBody = z.object({ text: z.string().min(1).max(5000) });
+export const ExtendBody = z.object({ minutes: z.number().int().min(1).max(7 * 24 * 60), reason: z.string().min(1).max(5000) });
+export const ReasonBody = z.object({ reason: z.string().min(1).max(5000) });
+export const NoteOnlyBody = z.object({ note: z.string().min(1).max(5000) });
+
+export const ResolutionBody = z.object({
+  ticketNumber: TicketNumber,
+  token: z.string().min(16).max(200),
+  actionsTaken: z.string().min(10, 'must be at least 10 characters').max(5000, 'must be at most 5000 characters'),
+  contactName: z.string().min(1).max(200).optional(),
+});
+
+/** POST /v1/resolutions: the tenant's fix was recorded. */
+export const ResolutionReceipt = z.object({ ticketNumber: z.string(), state: z.enum(TICKET_STATES), submittedAt: Instant }).meta({ id: 'ResolutionReceipt' });
+export type ResolutionReceipt = z.infer<typeof ResolutionReceipt>;
+
+// ---------- the ticket views
+
+const counts = z.object({ spam: z.number().int(), phish: z.number().int(), virus: z.number().int(), clean: z.number().int() });
+
+/** What tripped: the window, its counts and the thresholds it crossed, and the top senders. */
+export const Evidence = z
+  .object({
+    rule: z.enum(RULES),
+    windowSeconds: z.number().int(),
+    windowStart: Instant,
+    windowEnd: Instant,
+    counts,
+    total: z.number().int(),
+    ratio: z.number(),
+    thresholds: z.record(z.string(), z.number()),
+    topSenders: z.array(z.object({ sender: z.string(), count: z.number().int() })),
+    surge: z.object({ volume: z.number(), baseline: z.number(), multiple: z.number().nullable() }).optional().describe('Surge tickets: the volume, the baseline and their ratio'),
+    probationUntil: Instant.optional().describe('Tickets opened during probation: when it ends'),
+  })
+  .meta({ id: 'Evidence' });
+export type Evidence = z.infer<typeof Evidence>;
+
+export const TicketSummary = z
+  .object({
+    id: z.string(),
+    number: z.string(),
+    tenantId: z.string(),
+    state: z.enum(TICKET_STATES),
+    severity: z.enum(SEVERITIES),
+    rule: z.enum(RULES),
+    open: z.boolean(),
+    noContacts: z.boolean(),
+    deadlineAt: Instant.nullable(),
+    outboundDisabled: z.boolean(),
+    walking: z.boolean().describe('The contact walk still runs'),
+    probationUntil: Instant.nullable(),
+    tripCount: z.number().int(),
+    openedAt: Instant,
+    updatedAt: Instant,
+    closedAt: Instant.nullable(),
+    evidence: Evidence,
+  })
+  .meta({ id: 'TicketSummary' });
+export type TicketSummary = z.infer<typeof TicketSummary>;
+
+export const TicketPage = z.object({ items: z.array(TicketSummary), nextCursor: z.string().nullable() }).meta({ id: 'TicketPage' });
+export type TicketPage = z.infer<typeof TicketPage>;
+
+/** A contact as the walk saw it when the ticket opened. */
+export const TicketContact = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    phone: z.string().nullable(),
+    email: z.string().nullable(),
+    role: z.enum(['contact', 'tam']),
+    preferredChannel: z.enum(['phone', 'email']).nullable(),
+    timezone: z.string().nullable(),
+  })
+  .meta({ id: 'TicketContact' });
+export type TicketContact = z.infer<typeof TicketContact>;
+
+/** One call or email of the walk, or a notice. */
+export const ContactAttempt = z
+  .object({
+    id: z.string(),
+    contactId: z.string(),
+    contactName: z.string(),
+    channel: z.enum(['voice', 'email']),
+    address: z.string(),
+    kind: z.string().describe('call, followup, final, tam_briefing, tam_call, confirmation, suspension_notice or reinstatement_notice'),
+    step: z.number().int(),
+    status: z.string().describe('pending, dispatching, placed, done, canceled or failed'),
+    outcome: z.string().nullable(),
+    tries: z.number().int(),
+    lastError: z.string().nullable(),
+    createdAt: Instant,
+    completedAt: Instant.nullable(),
+  })
+  .meta({ id: 'ContactAttempt' });
+export type ContactAttempt = z.infer<typeof ContactAttempt>;
+
+/** An append-only ticket event: who, when, what, why. */
+export const TicketEvent = z
+  .object({
+    seq: z.number().int(),
+    at: Instant,
+    actor: z.string(),
+    type: z.string(),
+    fromState: z.string().nullable(),
+    toState: z.string().nullable(),
+    reason: z.string().nullable(),
+    data: z.unknown(),
+  })
+  .meta({ id: 'TicketEvent' });
+export type TicketEvent = z.infer<typeof TicketEvent>;
+
+export const TicketDetail = z
+  .object({
+    ...TicketSummary.shape,
+    contacts: z.array(TicketContact),
+    resolution: z.object({ actionsTaken: z.string(), contactName: z.string().nullable(), submittedAt: Instant.nullable() }).nullable(),
+    attempts: z.array(ContactAttempt),
+    events: z.array(TicketEvent),
+    enforcementEvents: z.array(EnforcementEventView),
+    allowedActions: z.array(z.enum(TICKET_ACTIONS)).optional().describe('The actions the ticket lifecycle accepts now'),
+  })
+  .meta({ id: 'TicketDetail' });
+export type TicketDetail = z.infer<typeof TicketDetail>;
