@@ -2,7 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import twilio from 'twilio';
-import { createTwilioClient, signedPost, startTwilioStandin, twilioClientFor, type TwilioStandin } from './twilio-standin.js';
+import { signedPost } from './twilio-callbacks.js';
+import { twilioClientFor } from './twilio-client.js';
+import { startTwilioStandin, type TwilioStandin } from './twilio-standin.js';
 
 const TO = '+14155550100';
 const FROM = '+14155550199';
@@ -156,7 +158,7 @@ t.test("failNext('create','http500'): the client throws, yet Twilio placed the c
 t.test("failNext('create','timeout'): a client with timeoutMs 500 rejects, yet the call exists", async (t) => {
   const s = await standin(t);
   s.failNext('create', 'timeout');
-  const client = createTwilioClient({ accountSid: s.accountSid, authToken: s.authToken, apiBaseUrl: s.baseUrl, timeoutMs: 500 });
+  const client = twilioClientFor(s, { timeoutMs: 500 });
   const started = Date.now();
   await t.rejects(client.calls.create({ to: TO, from: FROM, url: `${PUBLIC}/v` }), { message: /timeout/i });
   t.ok(Date.now() - started < 5000, 'gave up after the client timeout');
@@ -176,7 +178,7 @@ t.test("failNext('create','http400', 2): 21211 twice, nothing created", async (t
 
 t.test('wrong credentials are refused with 401', async (t) => {
   const s = await standin(t);
-  const client = createTwilioClient({ accountSid: s.accountSid, authToken: 'f'.repeat(32), apiBaseUrl: s.baseUrl });
+  const client = twilioClientFor(s, { authToken: 'f'.repeat(32) });
   await t.rejects(client.calls.create({ to: TO, from: FROM, url: `${PUBLIC}/v` }), { status: 401, code: 20003 });
   t.equal(s.calls.size, 0);
   t.equal(s.requests.length, 1, 'the refused request is recorded too');
