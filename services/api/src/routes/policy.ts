@@ -1,6 +1,6 @@
 // The default policy and per-tenant overrides (SPEC §5). Features that do not exist yet are refused with
 // 400, never silently ignored.
-import { Policy, PolicyOverride, TenantId } from '@abuse-desk/contracts';
+import { Policy, PolicyOverride, TenantId, TenantPolicyView, problemResponses } from '@abuse-desk/contracts';
 import { appendTenantEvent, deleteOverride, getDefaultPolicy, getOverride, getTenant, setDefaultPolicy, setOverride } from '@abuse-desk/db';
 import { effectivePolicy } from '@abuse-desk/domain';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -14,9 +14,9 @@ const Params = z.object({ tenantId: TenantId });
 export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { db } = deps;
 
-  app.get('/v1/policy', { onRequest: requireRole(db, 'agent'), schema: { tags: ['policy'], summary: 'The default policy', response: { 200: Policy } } }, async () => getDefaultPolicy(db));
+  app.get('/v1/policy', { onRequest: requireRole(db, 'agent'), schema: { tags: ['policy'], operationId: 'getDefaultPolicy', summary: 'The default policy', response: { 200: Policy, ...problemResponses(401, 403) } } }, async () => getDefaultPolicy(db));
 
-  app.put('/v1/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Replace the default policy', body: Policy, response: { 200: Policy } } }, async (request) => {
+  app.put('/v1/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], operationId: 'replaceDefaultPolicy', summary: 'Replace the default policy', body: Policy, response: { 200: Policy, ...problemResponses(400, 401, 403) } } }, async (request) => {
     await setDefaultPolicy(db, request.body, actorOf(request), deps.clock.now());
     request.log.info({ policy: request.body }, 'policy.default.changed');
     return request.body;
@@ -36,14 +36,24 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     if (!(await getTenant(db, tenantId))) throw notFound(`tenant ${tenantId}`);
   };
 
-  app.get('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'agent'), schema: { tags: ['policy'], summary: "A tenant's override and the policy in force", params: Params } }, async (request) => {
+  app.get('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'agent'), schema: { tags: ['policy'], operationId: 'getTenantPolicy', summary: "A tenant's override and the policy in force", params: Params, response: { 200: TenantPolicyView, ...problemResponses(400, 401, 403, 404) } } }, async (request) => {
     await mustExist(request.params.tenantId);
     return view(request.params.tenantId);
   });
 
   app.put(
     '/v1/tenants/:tenantId/policy',
-    { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Set the per-tenant override (merged over the default)', params: Params, body: PolicyOverride } },
+    {
+      onRequest: requireRole(db, 'admin'),
+      schema: {
+        tags: ['policy'],
+        operationId: 'setTenantPolicyOverride',
+        summary: 'Set the per-tenant override (merged over the default)',
+        params: Params,
+        body: PolicyOverride,
+        response: { 200: TenantPolicyView, ...problemResponses(400, 401, 403, 404) },
+      },
+    },
     async (request) => {
       await mustExist(request.params.tenantId);
       const now = deps.clock.now();
@@ -60,7 +70,7 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
   );
 
-  app.delete('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], summary: 'Remove the override', params: Params } }, async (request, reply) => {
+  app.delete('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], operationId: 'deleteTenantPolicyOverride', summary: 'Remove the override', params: Params, response: { 204: z.undefined().describe('The override was removed'), ...problemResponses(400, 401, 403, 404) } } }, async (request, reply) => {
     await mustExist(request.params.tenantId);
     const deleted = await db.transaction().execute(async (trx) => {
       if (!(await deleteOverride(trx, request.params.tenantId))) return false;

@@ -1,7 +1,7 @@
 // The tenant's side (SPEC §7): the resolution page behind the emailed link and the resolution endpoint.
 // A token grants one ticket's summary and resolution, nothing else; an unknown ticket and a wrong token
 // get the same answer, so the endpoint reveals nothing about other tickets.
-import { ResolutionBody } from '@abuse-desk/contracts';
+import { ResolutionBody, ResolutionReceipt, problemResponses } from '@abuse-desk/contracts';
 import { applyCommand, ticketIdForToken } from '@abuse-desk/db';
 import type { Db, Evidence, Ticket } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -58,10 +58,11 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
     {
       schema: {
         tags: ['resolutions'],
+        operationId: 'submitResolution',
         summary: 'The tenant reports the fix (ticket number + token from the email)',
         security: [],
         body: ResolutionBody,
-        response: { 202: z.object({ ticketNumber: z.string(), state: z.string(), submittedAt: z.string() }) },
+        response: { 202: ResolutionReceipt, ...problemResponses(400, 404, 409, 429) },
       },
     },
     async (request, reply) => {

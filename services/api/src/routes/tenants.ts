@@ -1,5 +1,5 @@
 // Tenants, their contact lists, counts and outbound status (SPEC §7).
-import { ContactList, TenantBody, TenantId } from '@abuse-desk/contracts';
+import { ContactList, ContactListReply, CountsReply, OutboundStatus, SuspendedPage, TenantBody, TenantId, TenantPage, TenantView, problemResponses } from '@abuse-desk/contracts';
 import { bucketsBetween, contactView, enforcementEvents, getTenant, listContacts, openTicketOf, outboundView, replaceContacts, ticketSummary, upsertTenant } from '@abuse-desk/db';
 import type { Db, Tenant } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -34,14 +34,23 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     return t;
   };
 
-  app.put('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Create or update a tenant', params: Params, body: TenantBody } }, async (request) => {
+  app.put('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'admin'), schema: { tags: ['tenants'], operationId: 'putTenant', summary: 'Create or update a tenant', params: Params, body: TenantBody, response: { 200: TenantView, ...problemResponses(400, 401, 403) } } }, async (request) => {
     const t = await upsertTenant(db, request.params.tenantId, request.body, deps.clock.now());
     return tenantView(db, t);
   });
 
   app.get(
     '/v1/tenants',
-    { onRequest: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'List tenants with outbound status and open ticket', querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: TenantId.optional() }) } },
+    {
+      onRequest: requireRole(db, 'agent'),
+      schema: {
+        tags: ['tenants'],
+        operationId: 'listTenants',
+        summary: 'List tenants with outbound status and open ticket',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: TenantId.optional() }),
+        response: { 200: TenantPage, ...problemResponses(400, 401, 403) },
+      },
+    },
     async (request) => {
       let q = db.selectFrom('tenants').selectAll().orderBy('id').limit(request.query.limit);
       if (request.query.after) q = q.where('id', '>', request.query.after);
@@ -51,13 +60,13 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
   );
 
-  app.get('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'agent'), schema: { tags: ['tenants'], summary: 'A tenant with contacts, outbound status and open ticket', params: Params } }, async (request) =>
+  app.get('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'agent'), schema: { tags: ['tenants'], operationId: 'getTenant', summary: 'A tenant with contacts, outbound status and open ticket', params: Params, response: { 200: TenantView, ...problemResponses(400, 401, 403, 404) } } }, async (request) =>
     tenantView(db, await mustFind(request.params.tenantId)),
   );
 
   app.put(
     '/v1/tenants/:tenantId/contacts',
-    { onRequest: requireRole(db, 'admin'), schema: { tags: ['tenants'], summary: 'Replace the ordered contact list', params: Params, body: ContactList } },
+    { onRequest: requireRole(db, 'admin'), schema: { tags: ['tenants'], operationId: 'replaceContacts', summary: 'Replace the ordered contact list', params: Params, body: ContactList, response: { 200: ContactListReply, ...problemResponses(400, 401, 403, 404) } } },
     async (request) => {
       await mustFind(request.params.tenantId);
       const rows = await replaceContacts(db, request.params.tenantId, request.body);
@@ -72,9 +81,11 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       onRequest: requireRole(db, 'agent'),
       schema: {
         tags: ['tenants'],
+        operationId: 'getTenantCounts',
         summary: 'Per-minute verdict buckets (event time)',
         params: Params,
         querystring: z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }),
+        response: { 200: CountsReply, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -93,9 +104,10 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       onRequest: requireRole(db, 'agent', 'ingest'),
       schema: {
         tags: ['tenants'],
+        operationId: 'getOutboundStatus',
         summary: 'Whether the tenant may send outbound mail (what an MTA asks)',
         params: Params,
-        response: { 200: z.object({ tenantId: z.string(), enabled: z.boolean(), since: z.string(), ticketNumber: z.string().optional() }), 304: z.null().describe('Not modified: the status behind If-None-Match still holds') },
+        response: { 200: OutboundStatus, 304: z.null().describe('Not modified: the status behind If-None-Match still holds'), ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
@@ -121,8 +133,10 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       onRequest: requireRole(db, 'agent', 'ingest'),
       schema: {
         tags: ['tenants'],
+        operationId: 'listSuspendedTenants',
         summary: 'Every tenant whose outbound mail is disabled (an MTA builds its block list from this)',
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(500), cursor: TenantId.optional() }),
+        response: { 200: SuspendedPage, ...problemResponses(400, 401, 403) },
       },
     },
     async (request) => {

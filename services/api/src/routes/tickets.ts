@@ -1,5 +1,6 @@
 // Tickets and the agent actions of SPEC §7; a refused transition is 409, with the reason in words.
-import { ContactReachedBody, ExtendBody, NoteBody, NoteOnlyBody, ReasonBody, TICKET_STATES, TenantId } from '@abuse-desk/contracts';
+import { ContactReachedBody, DeadLetterPage, ExtendBody, NoteBody, NoteOnlyBody, ReasonBody, TICKET_STATES, TenantId, TicketDetail, TicketPage, problemResponses } from '@abuse-desk/contracts';
+import type { TicketAction } from '@abuse-desk/contracts';
 import { appendEvent, applyCommand, findTicket, listDeadLetters, listTickets, lockTicket, ticketDetail } from '@abuse-desk/db';
 import type { ContactSnapshot } from '@abuse-desk/db';
 import type { Command } from '@abuse-desk/domain';
@@ -26,6 +27,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       onRequest: agent,
       schema: {
         tags: ['tickets'],
+        operationId: 'listTickets',
         summary: 'Tickets, newest first, with cursor paging',
         querystring: z.object({
           state: z.enum([...TICKET_STATES, 'open']).optional(),
@@ -33,6 +35,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
           cursor: z.string().max(200).optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
+        response: { 200: TicketPage, ...problemResponses(400, 401, 403) },
       },
     },
     async (request) => {
@@ -42,7 +45,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
   );
 
-  app.get('/v1/tickets/:id', { onRequest: agent, schema: { tags: ['tickets'], summary: 'A ticket with evidence, contact attempts and events', params: Params } }, async (request) =>
+  app.get('/v1/tickets/:id', { onRequest: agent, schema: { tags: ['tickets'], operationId: 'getTicket', summary: 'A ticket with evidence, contact attempts and events', params: Params, response: { 200: TicketDetail, ...problemResponses(400, 401, 403, 404) } } }, async (request) =>
     ticketDetail(db, await mustFind(request.params.id)),
   );
 
@@ -58,8 +61,19 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     return ticketDetail(db, r.ticket);
   };
 
-  const action = <B extends z.ZodType>(path: string, summary: string, body: B, handler: (id: string, body: z.infer<B>, request: Parameters<typeof actorOf>[0]) => Promise<unknown>) =>
-    app.post(`/v1/tickets/:id/${path}`, { onRequest: agent, schema: { tags: ['ticket actions'], summary, params: Params, body } }, async (request) =>
+  const operationIds: Record<TicketAction, string> = {
+    'contact-reached': 'recordContactReached',
+    notes: 'addTicketNote',
+    extend: 'extendDeadline',
+    suspend: 'suspendTicket',
+    'reject-resolution': 'rejectResolution',
+    resolve: 'resolveTicket',
+    dismiss: 'dismissTicket',
+  };
+  // Every action may be refused by the lifecycle (409) except a note, which any ticket takes.
+  const actionResponses = (path: TicketAction) => ({ 200: TicketDetail, ...(path === 'notes' ? problemResponses(400, 401, 403, 404) : problemResponses(400, 401, 403, 404, 409)) });
+  const action = <B extends z.ZodType>(path: TicketAction, summary: string, body: B, handler: (id: string, body: z.infer<B>, request: Parameters<typeof actorOf>[0]) => Promise<TicketDetail>) =>
+    app.post(`/v1/tickets/:id/${path}`, { onRequest: agent, schema: { tags: ['ticket actions'], operationId: operationIds[path], summary, params: Params, body, response: actionResponses(path) } }, async (request) =>
       handler(request.params.id, request.body as z.infer<B>, request),
     );
 
@@ -88,7 +102,13 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     '/v1/dead-letters',
     {
       onRequest: agent,
-      schema: { tags: ['verdicts'], summary: 'Verdict messages that could not be counted', querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.string().regex(/^\d+$/).optional() }) },
+      schema: {
+        tags: ['verdicts'],
+        operationId: 'listDeadLetters',
+        summary: 'Verdict messages that could not be counted',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.string().regex(/^\d+$/).optional() }),
+        response: { 200: DeadLetterPage, ...problemResponses(400, 401, 403) },
+      },
     },
     async (request) => ({ items: await listDeadLetters(db, request.query) }),
   );

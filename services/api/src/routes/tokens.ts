@@ -1,8 +1,7 @@
 // API tokens: an admin creates them; the token is shown once, only its hash is kept.
-import { TokenBody } from '@abuse-desk/contracts';
+import { CreatedToken, TokenBody, problemResponses } from '@abuse-desk/contracts';
 import { createApiToken } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { requireRole } from '../auth.js';
 
@@ -13,9 +12,10 @@ export const tokenRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app,
       onRequest: requireRole(deps.db, 'admin'),
       schema: {
         tags: ['tokens'],
+        operationId: 'createToken',
         summary: 'Create an API token (shown once)',
         body: TokenBody,
-        response: { 201: z.object({ id: z.string(), name: z.string(), role: z.string(), token: z.string() }) },
+        response: { 201: CreatedToken, ...problemResponses(400, 401, 403) },
       },
     },
     async (request, reply) => {

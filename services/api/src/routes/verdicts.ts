@@ -1,6 +1,6 @@
 // HTTP ingest of verdicts (SPEC §4): the same validation and counting as the Kafka consumer; the answer
 // says how many were accepted, duplicated and rejected, and why each rejected one was.
-import { MAX_VERDICTS_PER_REQUEST, Verdict, VerdictIngestReply, verdictProblem } from '@abuse-desk/contracts';
+import { MAX_VERDICTS_PER_REQUEST, Verdict, VerdictIngestReply, problemResponses, verdictProblem } from '@abuse-desk/contracts';
 import { countVerdicts, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -18,9 +18,10 @@ export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       bodyLimit: 32 * 1024 * 1024,
       schema: {
         tags: ['verdicts'],
+        operationId: 'ingestVerdicts',
         summary: `Ingest up to ${MAX_VERDICTS_PER_REQUEST} verdicts`,
         body: z.array(z.unknown()).max(MAX_VERDICTS_PER_REQUEST),
-        response: { 200: VerdictIngestReply },
+        response: { 200: VerdictIngestReply, ...problemResponses(400, 401, 403) },
       },
     },
     async (request) => {
