@@ -82,6 +82,8 @@ export interface Config {
   twilio: { accountSid: string; authToken: string; fromNumber: string; apiBaseUrl: string | undefined } | undefined;
   smtp: { url: string; from: string } | undefined;
   enforcementWebhook: { url: string; secret: string } | undefined;
+  /** Where enforcement events are delivered: Kafka when KAFKA_BROKERS is set, the webhook when its URL and secret are. */
+  enforcementDestinations: ('kafka' | 'webhook')[];
   resolutionTimeoutSeconds: number;
   callRingSeconds: number;
   callResultTimeoutSeconds: number;
@@ -123,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : undefined,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.EMAIL_FROM ?? 'abuse-desk <abuse-desk@localhost>' } : undefined,
     enforcementWebhook: e.ENFORCEMENT_WEBHOOK_URL && e.ENFORCEMENT_WEBHOOK_SECRET ? { url: e.ENFORCEMENT_WEBHOOK_URL, secret: e.ENFORCEMENT_WEBHOOK_SECRET } : undefined,
+    enforcementDestinations: [...(e.KAFKA_BROKERS ? (['kafka'] as const) : []), ...(e.ENFORCEMENT_WEBHOOK_URL && e.ENFORCEMENT_WEBHOOK_SECRET ? (['webhook'] as const) : [])],
     resolutionTimeoutSeconds: e.RESOLUTION_TIMEOUT_SECONDS,
     callRingSeconds: e.CALL_RING_SECONDS,
     callResultTimeoutSeconds: e.CALL_RESULT_TIMEOUT_SECONDS,

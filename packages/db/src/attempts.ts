@@ -1,9 +1,13 @@
 // Contact attempts after they are claimed: the outcomes a notifier records. Each update is a
 // compare-and-set on the attempt's status, so a late or repeated write changes nothing.
+import { backoffMs } from './claim.js';
 import type { Db } from './connect.js';
+import type { Ticket } from './schema.js';
 import { hashToken, newSecret } from './tokens.js';
 
 export const MAX_EMAIL_TRIES = 10;
+/** From four seconds, at most ten minutes apart. */
+export const EMAIL_BACKOFF = { firstMs: 4000, capMs: 600_000 };
 
 export async function markEmailSent(db: Db, id: string, providerRef: string, now: Date) {
   await db
@@ -17,7 +21,7 @@ export async function markEmailSent(db: Db, id: string, providerRef: string, now
 /** An email the server refused or could not take: try again later with backoff, or give up after MAX_EMAIL_TRIES. */
 export async function markEmailFailed(db: Db, id: string, tries: number, error: string, now: Date): Promise<'retry' | 'failed'> {
   const giveUp = tries >= MAX_EMAIL_TRIES;
-  const delayMs = Math.min(10 * 60_000, 2 ** Math.min(tries, 10) * 2_000) * (0.75 + Math.random() * 0.5);
+  const delayMs = backoffMs(tries, EMAIL_BACKOFF);
   await db
     .updateTable('contact_attempts')
     .set(
@@ -51,4 +55,20 @@ export async function issueResolutionToken(db: Db, ticketId: string, now: Date):
 export async function ticketIdForToken(db: Db, token: string): Promise<string | null> {
   const row = await db.selectFrom('resolution_tokens').select('ticket_id').where('token_hash', '=', hashToken(token)).executeTakeFirst();
   return row?.ticket_id ?? null;
+}
+
+/** The ticket a resolution token grants, or null for an unknown token. */
+export async function ticketForToken(db: Db, token: string): Promise<Ticket | null> {
+  const row = await db.selectFrom('tickets').selectAll().where('id', '=', db.selectFrom('resolution_tokens').select('ticket_id').where('token_hash', '=', hashToken(token))).executeTakeFirst();
+  return row ?? null;
+}
+
+/** A claimed call that is no longer needed (the walk stopped before it was placed). */
+export async function markAttemptCanceled(db: Db, id: string, now: Date) {
+  await db
+    .updateTable('contact_attempts')
+    .set({ status: 'canceled', outcome: 'canceled', completed_at: now, updated_at: now, locked_by: null, locked_until: null })
+    .where('id', '=', id)
+    .where('status', '=', 'dispatching')
+    .execute();
 }

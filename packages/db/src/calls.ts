@@ -1,19 +1,17 @@
 // A call attempt follows the voice provider's callbacks with compare-and-set updates: a status is applied
 // only while the attempt is live and only if its SequenceNumber is newer than the stored one, so repeated
 // and out-of-order callbacks are harmless and a final state is never left.
-import { isFinalCallStatus, outcomeOfEndedCall } from '@abuse-desk/domain';
+import { commandForAnsweredBy, isFinalCallStatus, outcomeOfEndedCall } from '@abuse-desk/domain';
 import type { CallOutcome } from '@abuse-desk/domain';
 import type { Db } from './connect.js';
 import type { ContactAttempt } from './schema.js';
+import { queueCallCommand } from './call-commands.js';
 import { recordCallOutcome } from './tickets.js';
+import type { CommandContext } from './tickets.js';
 
 const LIVE = ['dispatching', 'placed'] as const;
 
-export interface CallContext {
-  now: Date;
-  resolutionTimeoutSeconds: number;
-  actor: string;
-}
+export type CallContext = Omit<CommandContext, 'reason' | 'data'>;
 
 export const findAttempt = (db: Db, id: string) => db.selectFrom('contact_attempts').selectAll().where('id', '=', id).executeTakeFirst();
 
@@ -39,17 +37,23 @@ export async function applyCallStatus(
   return { applied: true, outcome };
 }
 
-/** Records the answering-machine result of a live call; null when the call already ended (a late result). */
-export async function recordAnsweredBy(db: Db, attemptId: string, answeredBy: string, now: Date): Promise<ContactAttempt | null> {
-  const row = await db
+/**
+ * Records the answering-machine result of a live call and, in the same transaction, the command it calls
+ * for (play the voicemail, hang up on a fax); null when the call already ended (a late result).
+ */
+export async function recordAnsweredBy(trx: Db, attemptId: string, r: { answeredBy: string; callSid: string }, now: Date): Promise<ContactAttempt | null> {
+  const row = await trx
     .updateTable('contact_attempts')
-    .set({ answered_by: answeredBy, updated_at: now })
+    .set((eb) => ({ answered_by: r.answeredBy, provider_ref: eb.fn.coalesce('provider_ref', eb.val(r.callSid || null)), updated_at: now }))
     .where('id', '=', attemptId)
     .where('channel', '=', 'voice')
     .where('status', 'in', LIVE)
     .returningAll()
     .executeTakeFirst();
-  return row ?? null;
+  if (!row) return null;
+  const command = commandForAnsweredBy(r.answeredBy);
+  if (command) await queueCallCommand(trx, row, command, now);
+  return row;
 }
 
 /**
@@ -61,16 +65,4 @@ export async function recordDigits(trx: Db, attemptId: string, digits: string, c
   if (digits !== '1') return { acknowledged: false };
   const r = await recordCallOutcome(trx, attemptId, 'acknowledged', { ...ctx, error: null });
   return { acknowledged: r.applied };
-}
-
-/** Other calls of the ticket still live (to cancel once someone acknowledged). */
-export async function liveCallsOf(db: Db, ticketId: string, exceptAttemptId: string) {
-  return db
-    .selectFrom('contact_attempts')
-    .selectAll()
-    .where('ticket_id', '=', ticketId)
-    .where('channel', '=', 'voice')
-    .where('status', 'in', LIVE)
-    .where('id', '<>', exceptAttemptId)
-    .execute();
 }

@@ -25,6 +25,7 @@ async function ticketFor(db: Db, tenantId: string) {
       now: NOW,
       resolutionTimeoutSeconds: 3600,
       actor: 'test',
+      destinations: ['kafka', 'webhook'],
     }),
   );
   return ticket.id;

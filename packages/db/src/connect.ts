@@ -1,4 +1,5 @@
 // One code path to the database: kysely over node-postgres when a URL is given, embedded PGlite otherwise.
+import { sql } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
@@ -91,4 +92,9 @@ export async function connect(options: ConnectOptions): Promise<DbHandle> {
   const pglite = await PGlite.create(dataDir);
   const db = new Kysely<Database>({ dialect: new ExclusivePGliteDialect({ pglite }) });
   return { db, engine: 'pglite', close: () => db.destroy() };
+}
+
+/** A round trip to the database (readiness). */
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
 }

@@ -31,7 +31,7 @@ function verdicts(tenantId: string, n: number, o: { verdict?: Verdict['verdict']
 }
 
 const count = (db: Db, batch: Verdict[], now = NOW) =>
-  db.transaction().execute((trx) => countVerdicts(trx, batch, { now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter' }));
+  db.transaction().execute((trx) => countVerdicts(trx, batch, { now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'] }));
 
 const ticketsOf = (db: Db, tenantId: string) => db.selectFrom('tickets').selectAll().where('tenant_id', '=', tenantId).orderBy('opened_at').execute();
 
@@ -180,7 +180,7 @@ for (const engine of ENGINES) {
       const both = new Promise<void>((resolve) => (bothCounted = resolve));
       const half = (at: Date) =>
         db.transaction().execute(async (trx) => {
-          const r = await countVerdicts(trx, verdicts('halves', 30, { at }), { now: NOW, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter' });
+          const r = await countVerdicts(trx, verdicts('halves', 30, { at }), { now: NOW, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'] });
           if (++counted === 2) bothCounted();
           await Promise.race([both, new Promise((resolve) => setTimeout(resolve, 300))]);
           return r;

@@ -2,20 +2,15 @@
 // and check the tenants whose bad counts grew against their policy — all in the caller's transaction, so
 // a verdict is counted and its trip is decided together or not at all.
 import type { Verdict } from '@abuse-desk/contracts';
-import { DEFAULT_PROBATION, baselineMedian, emptyCounts, evaluatePolicy, surgeCandidate } from '@abuse-desk/domain';
-import type { Trip, WindowCounts } from '@abuse-desk/domain';
-
-/** At most this many distinct minutes per tenant and batch are checked (the latest ones). */
-const MAX_WINDOWS_CHECKED = 180;
+import { baselineMedian, evidenceWindow, firstTrip, floorMinute, laterSpan, needsCheck, surgeBaselineQuery, windowEnds, windowQueries } from '@abuse-desk/domain';
+import type { TenantGrowth, Trip, WindowCounts } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
 import { policiesFor } from './policies.js';
-import type { Evidence } from './schema.js';
+import type { Destination, Evidence } from './schema.js';
 import { ensureTenants, listContacts, toSnapshot } from './tenants.js';
 import { openOrUpdateTicket } from './tickets.js';
 
-const MINUTE = 60_000;
-const floorMinute = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
 
 export interface CountResult {
   accepted: number;
@@ -31,6 +26,7 @@ export interface CountContext {
   now: Date;
   resolutionTimeoutSeconds: number;
   actor: string;
+  destinations: readonly Destination[];
 }
 
 /**
@@ -92,73 +88,43 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
   }
 
   const result: CountResult = { accepted: accepted.length, acceptedByVerdict, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
-  const newest = new Map<string, number>(); // tenant → newest minute that got any verdict
-  for (const r of accepted) newest.set(r.tenant_id, Math.max(newest.get(r.tenant_id) ?? 0, floorMinute(new Date(r.occurred_at).getTime())));
-  const tenants = [...newest.keys()].filter((t) => grown.has(t) || policies.get(t)!.surge).sort();
+  const growth = new Map<string, TenantGrowth>();
+  for (const r of accepted) {
+    const g = growth.get(r.tenant_id) ?? { grown: [...(grown.get(r.tenant_id) ?? [])], newest: 0 };
+    g.newest = Math.max(g.newest, floorMinute(new Date(r.occurred_at).getTime()));
+    growth.set(r.tenant_id, g);
+  }
+  const tenants = [...growth.keys()].filter((t) => needsCheck(growth.get(t)!, policies.get(t)!)).sort();
   if (tenants.length === 0) return result;
+  // What to check is the domain's (windows.ts); this only fetches the sums it asks for.
   const probation = await probationOf(trx, tenants, ctx.now);
-  // Every window that ends with a minute that grew is checked: a burst must trip whether or not the same
-  // batch also carries later verdicts (a consumer catching up reads hours in one batch).
-  // Latest first: the evidence is the most recent window that trips. A window ending at a later bad
-  // bucket (counted by an earlier or concurrent batch) also contains the new verdicts: check it too.
-  const grownTenants = tenants.filter((t) => grown.has(t));
-  const later = await laterBadBuckets(trx, grownTenants.map((t) => {
-    const p = policies.get(t)!;
-    const last = Math.max(...grown.get(t)!);
-    return { tenantId: t, after: last, until: last + Math.max(p.windowSeconds, p.critical?.windowSeconds ?? 0) * 1000 };
+  const later = await laterBadBuckets(trx, tenants.flatMap((t) => {
+    const span = laterSpan(growth.get(t)!, policies.get(t)!);
+    return span ? [{ tenantId: t, ...span }] : [];
   }));
-  const ends = new Map(
-    tenants.map((t) => {
-      if (!grown.has(t)) return [t, [newest.get(t)!]];
-      const l = later.get(t);
-      return [t, [...(l !== undefined ? [l] : []), ...[...grown.get(t)!].sort((a, b) => b - a)].slice(0, MAX_WINDOWS_CHECKED)];
-    }),
-  );
-  const windows = await windowCountsMany(
-    trx,
-    tenants.flatMap((tenantId) => {
-      const p = policies.get(tenantId)!;
-      // On probation, counting restarts at the reinstatement: earlier verdicts cannot trip again.
-      const notBefore = probation.get(tenantId)?.since ?? null;
-      const e = ends.get(tenantId)!;
-      return [
-        ...e.flatMap((end) => [
-          { tenantId, kind: `spam:${end}`, ...windowBounds(end, p.windowSeconds, notBefore) },
-          ...(p.critical ? [{ tenantId, kind: `critical:${end}`, ...windowBounds(end, p.critical.windowSeconds, notBefore) }] : []),
-        ]),
-        // The surge window ends with the newest minute of any verdict: volume counts clean mail too.
-        ...(p.surge ? [{ tenantId, kind: 'surge', ...windowBounds(newest.get(tenantId)!, p.surge.windowSeconds, notBefore) }] : []),
-      ];
-    }),
-  );
+  const plans = new Map(tenants.map((t) => {
+    const g = growth.get(t)!;
+    const ends = windowEnds(g, later.get(t));
+    return [t, { g, ends, queries: windowQueries(policies.get(t)!, ends, g, probation.get(t) ?? null) }];
+  }));
+  const sums = await windowCountsMany(trx, tenants.flatMap((tenantId) => plans.get(tenantId)!.queries.map((q) => ({ tenantId, ...q }))));
   for (const tenantId of tenants) {
     const policy = policies.get(tenantId)!;
-    const onProbation = probation.get(tenantId);
-    const factor = onProbation ? (policy.probation ?? DEFAULT_PROBATION).factor : null;
-    let surge: { counts: WindowCounts; baseline: number } | null = null;
-    if (policy.surge) {
-      const counts = windows.get(`${tenantId}\u0000surge`) ?? emptyCounts();
-      if (surgeCandidate(policy, counts.spam + counts.phish + counts.virus + counts.clean, factor)) {
-        const first = windowBounds(newest.get(tenantId)!, policy.surge.windowSeconds).first;
-        surge = { counts, baseline: await surgeBaseline(trx, tenantId, first, policy.surge.windowSeconds, policy.surge.baselineDays) };
-      }
-    }
-    let trip: Trip | null = null;
-    let end = 0;
-    for (const [i, e] of ends.get(tenantId)!.entries()) {
-      const critical = policy.critical ? (windows.get(`${tenantId}\u0000critical:${e}`) ?? emptyCounts()) : null;
-      trip = evaluatePolicy(policy, windows.get(`${tenantId}\u0000spam:${e}`) ?? emptyCounts(), critical, { probationFactor: factor, surge: i === 0 ? surge : null });
-      end = e;
-      if (trip) break;
-    }
-    if (!trip) continue;
+    const onProbation = probation.get(tenantId) ?? null;
+    const { g, ends } = plans.get(tenantId)!;
+    const mine = sums.get(tenantId) ?? new Map<string, WindowCounts>();
+    const baselineQuery = surgeBaselineQuery(policy, g, mine, onProbation);
+    const baseline = baselineQuery ? await surgeBaseline(trx, tenantId, baselineQuery.before, baselineQuery.windowSeconds, baselineQuery.days) : null;
+    const found = firstTrip(policy, ends, g, mine, onProbation, baseline);
+    if (!found) continue;
+    const { trip, end } = found;
     const evidence = {
-      ...(await buildEvidence(trx, tenantId, trip, trip.rule === 'surge' ? newest.get(tenantId)! : end, onProbation?.since ?? null)),
+      ...(await buildEvidence(trx, tenantId, trip, evidenceWindow(trip, end, onProbation))),
       ...(trip.surge ? { surge: trip.surge } : {}),
       ...(onProbation ? { probationUntil: onProbation.until.toISOString() } : {}),
     };
     const contacts = (await listContacts(trx, tenantId)).map(toSnapshot);
-    const { ticket, opened } = await openOrUpdateTicket(trx, { tenantId, trip, evidence, contacts, mode: policy.mode, now: ctx.now, resolutionTimeoutSeconds: ctx.resolutionTimeoutSeconds, actor: ctx.actor });
+    const { ticket, opened } = await openOrUpdateTicket(trx, { tenantId, trip, evidence, contacts, mode: policy.mode, now: ctx.now, resolutionTimeoutSeconds: ctx.resolutionTimeoutSeconds, actor: ctx.actor, destinations: ctx.destinations });
     (opened ? result.opened : result.updated).push(ticket.number);
   }
   return result;
@@ -192,8 +158,8 @@ async function laterBadBuckets(db: Db, spans: { tenantId: string; after: number;
   return new Map(rows.rows.map((r) => [r.t, new Date(r.b).getTime()]));
 }
 
-/** Sums of many (tenant, window) pairs in one query; keyed `tenant\u0000kind`. */
-async function windowCountsMany(db: Db, windows: { tenantId: string; kind: string; first: Date; last: Date }[]): Promise<Map<string, WindowCounts>> {
+/** Sums of many (tenant, window) pairs in one query: tenant → window kind → counts. */
+async function windowCountsMany(db: Db, windows: { tenantId: string; kind: string; first: Date; last: Date }[]): Promise<Map<string, Map<string, WindowCounts>>> {
   const spec = JSON.stringify(windows.map((w) => ({ t: w.tenantId, k: w.kind, f: w.first.toISOString(), l: w.last.toISOString() })));
   const rows = await sql<{ t: string; k: string; spam: number; phish: number; virus: number; clean: number }>`
     select w.t, w.k, coalesce(sum(c.spam), 0)::int as spam, coalesce(sum(c.phish), 0)::int as phish,
@@ -201,25 +167,16 @@ async function windowCountsMany(db: Db, windows: { tenantId: string; kind: strin
     from json_to_recordset(${spec}::json) as w(t text, k text, f timestamptz, l timestamptz)
     left join counts c on c.tenant_id = w.t and c.bucket_start >= w.f and c.bucket_start <= w.l
     group by w.t, w.k`.execute(db);
-  return new Map(rows.rows.map((r) => [`${r.t}\u0000${r.k}`, { spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean }]));
+  const out = new Map<string, Map<string, WindowCounts>>();
+  for (const r of rows.rows) {
+    if (!out.has(r.t)) out.set(r.t, new Map());
+    out.get(r.t)!.set(r.k, { spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean });
+  }
+  return out;
 }
 
-/**
- * The window ending with the minute bucket of `endMs`, `seconds` long (whole minutes); on probation it
- * starts no earlier than the first whole minute after the reinstatement (`notBefore`).
- */
-export function windowBounds(endMs: number, seconds: number, notBefore: Date | null = null) {
-  const last = floorMinute(endMs);
-  let first = last - (Math.ceil(seconds / 60) - 1) * MINUTE;
-  if (notBefore) first = Math.max(first, Math.ceil(notBefore.getTime() / MINUTE) * MINUTE);
-  return { first: new Date(first), last: new Date(last), end: new Date(last + MINUTE) };
-}
-
-
-async function buildEvidence(db: Db, tenantId: string, trip: Trip, endMs: number, notBefore: Date | null): Promise<Evidence> {
-  const { first, end } = windowBounds(endMs, trip.windowSeconds, notBefore);
-  // A surge is about volume: its top senders count every message.
-  const kinds = trip.rule === 'virus' ? ['virus'] : trip.rule === 'surge' ? ['spam', 'phish', 'virus', 'clean'] : ['spam', 'phish'];
+async function buildEvidence(db: Db, tenantId: string, trip: Trip, w: { first: Date; end: Date; verdicts: string[] }): Promise<Evidence> {
+  const { first, end, verdicts: kinds } = w;
   let q = db
     .selectFrom('verdict_keys')
     .select(['sender', sql<number>`count(*)::int`.as('count')])
@@ -261,21 +218,6 @@ export async function bucketsBetween(db: Db, tenantId: string, from: Date, to: D
   return rows.map((r) => ({ bucketStart: r.bucket_start.toISOString(), spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean }));
 }
 
-
-/** Kafka offsets committed with the counts they produced: the next offset to read, per partition. */
-export async function storedOffsets(db: Db, groupId: string, topic: string): Promise<Map<number, bigint>> {
-  const rows = await db.selectFrom('kafka_offsets').select(['partition', 'next_offset']).where('group_id', '=', groupId).where('topic', '=', topic).execute();
-  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-}
-
-export async function storeOffset(trx: Db, o: { groupId: string; topic: string; partition: number; nextOffset: bigint; now: Date }) {
-  const values = { next_offset: o.nextOffset.toString(), updated_at: o.now };
-  await trx
-    .insertInto('kafka_offsets')
-    .values({ group_id: o.groupId, topic: o.topic, partition: o.partition, ...values })
-    .onConflict((oc) => oc.columns(['group_id', 'topic', 'partition']).doUpdateSet(values))
-    .execute();
-}
 
 /** Deletes dedupe keys older than the retention, a slice at a time; returns how many went. */
 export async function pruneDedupeKeys(db: Db, olderThan: Date, limit = 10_000): Promise<number> {

@@ -2,6 +2,7 @@
 // tenant's events in sequence order: only the oldest pending event of each tenant can be claimed, so a
 // `reinstated` never overtakes the `suspended` before it, while other tenants' events go on.
 import { sql } from 'kysely';
+import { backoffMs, claim } from './claim.js';
 import type { Db } from './connect.js';
 import type { Destination } from './schema.js';
 
@@ -13,27 +14,22 @@ export interface ClaimedDelivery {
   payload: Record<string, unknown>;
 }
 
+/** Claims the head event of each tenant that is due for `destination`, with its payload. */
 export async function claimDeliveries(db: Db, destination: Destination, o: { now: Date; limit: number; leaseSeconds: number; workerId: string }): Promise<ClaimedDelivery[]> {
-  const until = new Date(o.now.getTime() + o.leaseSeconds * 1000);
-  const result = await sql<ClaimedDelivery>`
-    with heads as (
-      select distinct on (tenant_id) event_id, due_at, locked_until
-      from outbox_deliveries
-      where destination = ${destination} and status = 'pending'
-      order by tenant_id, tenant_seq),
-    due as (
-      select d.event_id from outbox_deliveries d
-      join heads h on h.event_id = d.event_id
-      where d.destination = ${destination} and d.status = 'pending' and h.due_at <= ${o.now}
-        and (h.locked_until is null or h.locked_until < ${o.now})
-      order by h.due_at
-      limit ${o.limit}
-      for update of d skip locked)
-    update outbox_deliveries d set locked_by = ${o.workerId}, locked_until = ${until}, tries = d.tries + 1
-    from due, outbox ob
-    where d.event_id = due.event_id and d.destination = ${destination} and ob.id = d.event_id
-    returning d.event_id, d.tenant_id, d.tenant_seq, d.tries, ob.payload`.execute(db);
-  return result.rows;
+  const pending = sql`destination = ${destination} and status = 'pending'`;
+  const rows = await claim<Omit<ClaimedDelivery, 'payload'>>(db, {
+    table: 'outbox_deliveries',
+    key: ['event_id', 'destination'],
+    due: sql`${pending} and due_at <= ${o.now}`,
+    orderBy: 'due_at',
+    limit: o.limit,
+    headOf: { partitionBy: 'tenant_id', orderBy: 'tenant_seq', among: pending },
+    lease: { now: o.now, seconds: o.leaseSeconds, workerId: o.workerId },
+  });
+  if (rows.length === 0) return [];
+  const payloads = await db.selectFrom('outbox').select(['id', 'payload']).where('id', 'in', rows.map((r) => r.event_id)).execute();
+  const byId = new Map(payloads.map((p) => [p.id, p.payload as Record<string, unknown>]));
+  return rows.map((r) => ({ event_id: r.event_id, tenant_id: r.tenant_id, tenant_seq: r.tenant_seq, tries: r.tries, payload: byId.get(r.event_id)! }));
 }
 
 export async function markDelivered(db: Db, destination: Destination, eventIds: string[], now: Date) {
@@ -47,14 +43,14 @@ export async function markDelivered(db: Db, destination: Destination, eventIds: 
     .execute();
 }
 
-/** Exponential backoff with jitter, capped at five minutes; retried until delivered. */
-export const deliveryBackoffMs = (tries: number, random = Math.random()) => Math.min(300_000, 1000 * 2 ** Math.min(tries - 1, 9)) * (0.5 + random);
+/** Retried until delivered: from one second, at most five minutes apart. */
+export const DELIVERY_BACKOFF = { firstMs: 1000, capMs: 300_000 };
 
 export async function markDeliveryFailed(db: Db, destination: Destination, eventIds: string[], tries: number, error: string, now: Date) {
   if (eventIds.length === 0) return;
   await db
     .updateTable('outbox_deliveries')
-    .set({ due_at: new Date(now.getTime() + deliveryBackoffMs(tries)), last_error: error.slice(0, 2000), locked_by: null, locked_until: null })
+    .set({ due_at: new Date(now.getTime() + backoffMs(tries, DELIVERY_BACKOFF)), last_error: error.slice(0, 2000), locked_by: null, locked_until: null })
     .where('destination', '=', destination)
     .where('event_id', 'in', eventIds)
     .where('status', '=', 'pending')

@@ -8,7 +8,7 @@ for (const engine of ENGINES) {
     t.teardown(() => h.close());
     const at = (d: string) => new Date(d);
     const batch = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ tenantId: 'keep', messageId: `${prefix}-${i}`, verdict: 'clean' as const, occurredAt: '2026-11-20T10:00:00Z', recipients: 1 }));
-    const ctx = (now: string) => ({ now: at(now), resolutionTimeoutSeconds: 3600, actor: 'test' });
+    const ctx = (now: string) => ({ now: at(now), resolutionTimeoutSeconds: 3600, actor: 'test', destinations: ['kafka', 'webhook'] as const });
     await h.db.transaction().execute((trx) => countVerdicts(trx, batch('old', 30), ctx('2026-11-01T00:00:00Z')));
     await h.db.transaction().execute((trx) => countVerdicts(trx, batch('new', 5), ctx('2026-11-20T00:00:00Z')));
     t.equal(await pruneDedupeKeys(h.db, at('2026-11-10T00:00:00Z'), 20), 20, 'one slice');

@@ -1,6 +1,6 @@
 // The one typed description of the database (kysely), matching migrations/. Nullable columns are
 // `| null`; columns with defaults are Generated<>.
-import type { WalkContact } from '@abuse-desk/domain';
+import type { Evidence, WalkContact } from '@abuse-desk/domain';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -76,21 +76,7 @@ export interface CountsTable {
   clean: Generated<number>;
 }
 
-export interface Evidence {
-  rule: 'spam' | 'virus' | 'surge';
-  windowSeconds: number;
-  windowStart: string;
-  windowEnd: string;
-  counts: { spam: number; phish: number; virus: number; clean: number };
-  total: number;
-  ratio: number;
-  thresholds: Record<string, number>;
-  topSenders: { sender: string; count: number }[];
-  /** Surge tickets: the window's volume, the tenant's baseline for such a window, and their ratio. */
-  surge?: { volume: number; baseline: number; multiple: number | null };
-  /** Tickets opened during probation: when it ends. */
-  probationUntil?: string;
-}
+export type { Evidence };
 
 /** A contact as the walk saw it when the ticket opened (stored with the ticket). */
 export type ContactSnapshot = WalkContact;
@@ -174,6 +160,23 @@ export interface ContactAttemptsTable {
   completed_at: Timestamp | null;
 }
 
+export type CallCommandKind = 'cancel' | 'voicemail' | 'hangup';
+
+export interface CallCommandsTable {
+  id: Generated<string>;
+  attempt_id: string;
+  ticket_id: string;
+  command: CallCommandKind;
+  status: Generated<'pending' | 'done' | 'failed'>;
+  due_at: Timestamp;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  tries: Generated<number>;
+  last_error: string | null;
+  created_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
 export interface ResolutionTokensTable {
   token_hash: string;
   ticket_id: string;
@@ -239,6 +242,7 @@ export interface Database {
   ticket_events: TicketEventsTable;
   tenant_events: TenantEventsTable;
   contact_attempts: ContactAttemptsTable;
+  call_commands: CallCommandsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;
   outbox_deliveries: OutboxDeliveriesTable;
@@ -255,3 +259,4 @@ export type TicketEvent = Selectable<TicketEventsTable>;
 export type ContactAttempt = Selectable<ContactAttemptsTable>;
 export type NewContactAttempt = Insertable<ContactAttemptsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type CallCommand = Selectable<CallCommandsTable>;

@@ -80,3 +80,40 @@ export async function ensureTenants(db: Db, ids: string[], now: Date) {
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
+
+export const listTenants = (db: Db, o: { after?: string | undefined; limit: number }) => {
+  let q = db.selectFrom('tenants').selectAll().orderBy('id').limit(o.limit);
+  if (o.after) q = q.where('id', '>', o.after);
+  return q.execute();
+};
+
+/** The tenant's audit trail (policy overrides, probation), newest first. */
+export async function tenantEvents(db: Db, tenantId: string, limit: number) {
+  const rows = await db.selectFrom('tenant_events').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((e) => ({ at: e.at.toISOString(), actor: e.actor, type: e.type, reason: e.reason, data: e.data }));
+}
+
+/** The number of the ticket that disabled the tenant's outbound mail, if any. */
+export async function suspendingTicketNumber(db: Db, t: Tenant): Promise<string | null> {
+  if (!t.outbound_ticket_id) return null;
+  const row = await db.selectFrom('tickets').select('number').where('id', '=', t.outbound_ticket_id).executeTakeFirst();
+  return row?.number ?? null;
+}
+
+/** Every tenant whose outbound mail is disabled, by id, with cursor paging (what an MTA builds its block list from). */
+export async function suspendedTenants(db: Db, o: { limit: number; cursor?: string | undefined }) {
+  let q = db
+    .selectFrom('tenants')
+    .leftJoin('tickets', 'tickets.id', 'tenants.outbound_ticket_id')
+    .select(['tenants.id', 'tenants.outbound_changed_at', 'tickets.number'])
+    .where('tenants.outbound_enabled', '=', false)
+    .orderBy('tenants.id')
+    .limit(o.limit + 1);
+  if (o.cursor) q = q.where('tenants.id', '>', o.cursor);
+  const rows = await q.execute();
+  const page = rows.slice(0, o.limit);
+  return {
+    items: page.map((r) => ({ tenantId: r.id, enabled: false as const, since: r.outbound_changed_at.toISOString(), ...(r.number ? { ticketNumber: r.number } : {}) })),
+    nextCursor: rows.length > o.limit ? page[page.length - 1]!.id : null,
+  };
+}

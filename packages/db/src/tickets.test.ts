@@ -2,7 +2,7 @@
 // walk on, commands change the state, and each change leaves its event, contact attempts and outbox rows.
 import { EnforcementEvent } from '@abuse-desk/contracts';
 import type { Contact } from '@abuse-desk/contracts';
-import type { CallOutcome, Command, Trip } from '@abuse-desk/domain';
+import type { CallOutcome, TicketCommand, Trip } from '@abuse-desk/domain';
 import t from 'tap';
 import type { Db } from './connect.js';
 import type { ContactSnapshot, Evidence } from './schema.js';
@@ -52,16 +52,16 @@ async function openTicketFor(db: Db, tenantId: string, now: Date, contacts: Cont
   const snapshots: ContactSnapshot[] = (await listContacts(db, tenantId)).map(toSnapshot);
   const { ticket, opened } = await db
     .transaction()
-    .execute((trx) => openOrUpdateTicket(trx, { tenantId, trip: TRIP, evidence: evidenceAt(now), contacts: snapshots, now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter' }));
+    .execute((trx) => openOrUpdateTicket(trx, { tenantId, trip: TRIP, evidence: evidenceAt(now), contacts: snapshots, now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'] }));
   const contactId = (name: string) => snapshots.find((c) => c.name === name)!.id;
   return { ticket, opened, contactId };
 }
 
-const command = (db: Db, ticketId: string, c: Command, ctx: Omit<CommandContext, 'resolutionTimeoutSeconds'>) =>
-  db.transaction().execute((trx) => applyCommand(trx, ticketId, c, { resolutionTimeoutSeconds: TIMEOUT_SECONDS, ...ctx }));
+const command = (db: Db, ticketId: string, c: TicketCommand, ctx: Omit<CommandContext, 'resolutionTimeoutSeconds' | 'destinations'>) =>
+  db.transaction().execute((trx) => applyCommand(trx, ticketId, c, { resolutionTimeoutSeconds: TIMEOUT_SECONDS, destinations: ['kafka', 'webhook'], ...ctx }));
 
 const callEnded = (db: Db, attemptId: string, outcome: CallOutcome, now: Date) =>
-  db.transaction().execute((trx) => recordCallOutcome(trx, attemptId, outcome, { now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'notifier' }));
+  db.transaction().execute((trx) => recordCallOutcome(trx, attemptId, outcome, { now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'notifier', destinations: ['kafka', 'webhook'] }));
 
 const ticketRow = (db: Db, id: string) => db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
@@ -193,7 +193,7 @@ for (const engine of ENGINES) {
       await command(db, later.ticket.id, { type: 'contact_reached', contactId: null }, { now: minutesAfter(day, 30), actor: 'agent:dana', reason: 'phoned the admin' });
 
       const sweepAt = minutesAfter(day, 60);
-      const swept = await suspendDueTickets(db, { now: sweepAt, resolutionTimeoutSeconds: TIMEOUT_SECONDS, limit: 10, actor: 'enforcer' });
+      const swept = await suspendDueTickets(db, { now: sweepAt, resolutionTimeoutSeconds: TIMEOUT_SECONDS, limit: 10, actor: 'enforcer', destinations: ['kafka', 'webhook'] });
       t.same(swept.map((s) => [s.ticket.id, s.deadlineAt]), [[due.ticket.id, sweepAt]], 'the ticket whose deadline is now, and only it');
 
       t.match(await ticketRow(db, due.ticket.id), { state: 'suspended', outbound_disabled: true, deadline_at: null, closed_at: null });
@@ -226,7 +226,7 @@ for (const engine of ENGINES) {
       ]);
       t.match((await eventsOf(db, due.ticket.id)).at(-1), { type: 'deadline_passed', from: 'engaged', to: 'suspended', actor: 'enforcer' });
 
-      t.same(await suspendDueTickets(db, { now: minutesAfter(sweepAt, 1), resolutionTimeoutSeconds: TIMEOUT_SECONDS, limit: 10, actor: 'enforcer' }), [], 'a second sweep finds nothing to do');
+      t.same(await suspendDueTickets(db, { now: minutesAfter(sweepAt, 1), resolutionTimeoutSeconds: TIMEOUT_SECONDS, limit: 10, actor: 'enforcer', destinations: ['kafka', 'webhook'] }), [], 'a second sweep finds nothing to do');
       t.equal((await outboxOf(db, due.ticket.id)).length, 1, 'and writes no second enforcement event');
     });
 
@@ -261,7 +261,7 @@ for (const engine of ENGINES) {
       const next = await db
         .transaction()
         .execute(async (trx) =>
-          openOrUpdateTicket(trx, { tenantId: 'reinstated', trip: TRIP, evidence: evidenceAt(resolvedAt), contacts: (await listContacts(trx, 'reinstated')).map(toSnapshot), now: minutesAfter(resolvedAt, 5), resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter' }),
+          openOrUpdateTicket(trx, { tenantId: 'reinstated', trip: TRIP, evidence: evidenceAt(resolvedAt), contacts: (await listContacts(trx, 'reinstated')).map(toSnapshot), now: minutesAfter(resolvedAt, 5), resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'] }),
         );
       t.ok(next.opened, 'a trip after the resolution opens a new ticket');
       t.not(next.ticket.number, ticket.number);
@@ -293,10 +293,10 @@ for (const engine of ENGINES) {
 
     t.test('every transition writes a ticket event, numbered in order', async (t) => {
       const { ticket, contactId } = await openTicketFor(db, 'history', NOW);
-      const steps: [Command, number, string | null][] = [
+      const steps: [TicketCommand, number, string | null][] = [
         [{ type: 'contact_reached', contactId: contactId('Alice Admin') }, 1, 'spoke with Alice'],
         [{ type: 'note' }, 2, 'she is looking into it'],
-        [{ type: 'resolution_submitted' }, 10, null],
+        [{ type: 'resolution_submitted', actionsTaken: 'we locked the account', contactName: null }, 10, null],
         [{ type: 'reject_resolution' }, 20, 'the spam continues'],
         [{ type: 'extend', minutes: 30 }, 25, 'waiting for their vendor'],
         [{ type: 'suspend' }, 30, 'still sending'],

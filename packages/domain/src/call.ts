@@ -27,3 +27,19 @@ export function outcomeOfEndedCall(status: FinalCallStatus, answeredBy: string |
 
 /** Whether an answering-machine result means the voicemail message should be played. */
 export const isVoicemail = (answeredBy: string) => answeredBy.startsWith('machine_end');
+
+/** What a live call needs after its answering-machine result: the voicemail after a greeting's end, a hang-up on a fax. */
+export function commandForAnsweredBy(answeredBy: string): 'voicemail' | 'hangup' | null {
+  if (isVoicemail(answeredBy)) return 'voicemail';
+  if (answeredBy === 'fax') return 'hangup';
+  return null;
+}
+
+/**
+ * What a command to a call can do now, from the attempt's status: a finished call needs nothing, a call
+ * being placed (no SID yet) must be waited for, a placed call can be told.
+ */
+export function callCommandAction(attemptStatus: string, providerRef: string | null): 'nothing' | 'wait' | 'perform' {
+  if (attemptStatus !== 'dispatching' && attemptStatus !== 'placed') return 'nothing';
+  return providerRef ? 'perform' : 'wait';
+}

@@ -1,5 +1,6 @@
-// The ticket lifecycle of SPEC §6 as one pure function: (ticket, command, now) → next state and effects,
-// or a refusal. The shell persists the result in one transaction; nothing here does I/O.
+// The ticket lifecycle of SPEC §6 as a state machine: (ticket facts, command, now) → next facts and the
+// kinds of effect (stop the walk, mail off or on, notices), or a refusal. engine.ts turns these into rows;
+// nothing here does I/O.
 import type { TicketState } from '@abuse-desk/contracts';
 import { OPEN_STATES } from '@abuse-desk/contracts';
 
@@ -30,17 +31,17 @@ export type Command =
 
 export type NoticeKind = 'confirmation' | 'final' | 'suspension_notice' | 'reinstatement_notice';
 
-export type Effect =
+export type StateEffect =
   | { type: 'stop_walk' }
   | { type: 'disable_outbound' }
   | { type: 'enable_outbound' }
   | { type: 'notify'; kind: NoticeKind; to: 'all' | { contactId: string } };
 
-export type Decision =
-  | { ok: true; next: TicketFacts; effects: Effect[] }
+export type Transition =
+  | { ok: true; next: TicketFacts; effects: StateEffect[] }
   | { ok: false; reason: 'invalid_transition'; detail: string };
 
-export interface DecideContext {
+export interface TransitionContext {
   now: Date;
   resolutionTimeoutSeconds: number;
 }
@@ -48,16 +49,16 @@ export interface DecideContext {
 export const isOpen = (s: TicketState) => OPEN_STATES.includes(s);
 export const DEADLINE_STATES: readonly TicketState[] = ['engaged', 'awaiting_response'];
 
-const refuse = (t: TicketFacts, c: Command): Decision => ({
+const refuse = (t: TicketFacts, c: Command): Transition => ({
   ok: false,
   reason: 'invalid_transition',
   detail: `${c.type.replace(/_/g, ' ')} is not allowed while the ticket is ${t.state.replace(/_/g, ' ')}`,
 });
 
-export function decide(t: TicketFacts, c: Command, ctx: DecideContext): Decision {
+export function transition(t: TicketFacts, c: Command, ctx: TransitionContext): Transition {
   const deadline = () => new Date(ctx.now.getTime() + ctx.resolutionTimeoutSeconds * 1000);
-  const ok = (next: Partial<TicketFacts>, effects: Effect[] = []): Decision => ({ ok: true, next: { ...t, ...next }, effects });
-  const reinstate = (): Effect[] => (t.outboundDisabled ? [{ type: 'enable_outbound' }] : []);
+  const ok = (next: Partial<TicketFacts>, effects: StateEffect[] = []): Transition => ({ ok: true, next: { ...t, ...next }, effects });
+  const reinstate = (): StateEffect[] => (t.outboundDisabled ? [{ type: 'enable_outbound' }] : []);
 
   switch (c.type) {
     case 'contact_reached':

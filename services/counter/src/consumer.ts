@@ -5,7 +5,7 @@
 // Kafka too, after Postgres, so standard lag tools show the group's lag.
 import type { Config } from '@abuse-desk/config';
 import { Verdict, verdictProblem } from '@abuse-desk/contracts';
-import { counterMetric, countVerdicts, gaugeMetric, histogramMetric, storeOffset, storedOffsets, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
+import { counterMetric, countVerdicts, gaugeMetric, histogramMetric, lockStoredOffset, storeDeadLetters, storeOffset, storedOffsets, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import { Kafka } from 'kafkajs';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
@@ -15,7 +15,7 @@ import { kafkaLogCreator } from './kafka-log.js';
 
 export interface ConsumerDeps {
   db: Db;
-  config: Pick<Config, 'resolutionTimeoutSeconds'> & { kafka: NonNullable<Config['kafka']> };
+  config: Pick<Config, 'resolutionTimeoutSeconds' | 'enforcementDestinations'> & { kafka: NonNullable<Config['kafka']> };
   logger: Logger;
   clock: { now(): Date };
   registry: Registry;
@@ -92,26 +92,13 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
         const now = deps.clock.now();
         const outcome = await deps.db.transaction().execute(async (trx) => {
           // The row lock fences a zombie consumer of the same partition; the stored offset says what is new.
-          const row = await trx
-            .selectFrom('kafka_offsets')
-            .select('next_offset')
-            .where('group_id', '=', k.groupId)
-            .where('topic', '=', k.verdictTopic)
-            .where('partition', '=', partition)
-            .forUpdate()
-            .executeTakeFirst();
-          const from = row ? BigInt(row.next_offset) : 0n;
+          const from = await lockStoredOffset(trx, { groupId: k.groupId, topic: k.verdictTopic, partition });
           const fresh = parsed.filter((p) => p.offset >= from);
           if (fresh.length === 0) return null;
           const good = fresh.flatMap((p) => (p.verdict ? [p.verdict] : []));
           const dead = fresh.filter((p) => p.dead);
-          const result = await countVerdicts(trx, good, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter' });
-          if (dead.length) {
-            await trx
-              .insertInto('dead_letters')
-              .values(dead.map((d) => ({ source: 'kafka', topic: batch.topic, partition, offset: d.offset.toString(), raw: d.dead!.raw, reason: d.dead!.reason, received_at: now })))
-              .execute();
-          }
+          const result = await countVerdicts(trx, good, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations });
+          await storeDeadLetters(trx, dead.map((d) => ({ source: 'kafka', topic: batch.topic, partition, offset: d.offset.toString(), raw: d.dead!.raw, reason: d.dead!.reason, receivedAt: now })));
           await storeOffset(trx, { groupId: k.groupId, topic: k.verdictTopic, partition, nextOffset: last + 1n, now });
           return { result, dead: dead.length, skipped: parsed.length - fresh.length };
         });

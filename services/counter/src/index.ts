@@ -12,7 +12,7 @@ export { parseMessage } from './consumer.js';
 
 export interface CounterDeps {
   db: Db;
-  config: Pick<Config, 'kafka' | 'resolutionTimeoutSeconds' | 'dedupeRetentionSeconds'>;
+  config: Pick<Config, 'kafka' | 'resolutionTimeoutSeconds' | 'dedupeRetentionSeconds' | 'enforcementDestinations'>;
   logger: Logger;
   clock: { now(): Date };
   registry: Registry;

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 
 export interface EnforcerDeps {
   db: Db;
-  config: Pick<Config, 'resolutionTimeoutSeconds'>;
+  config: Pick<Config, 'resolutionTimeoutSeconds' | 'enforcementDestinations'>;
   logger: Logger;
   clock: { now(): Date };
   registry: Registry;
@@ -36,7 +36,7 @@ export function startEnforcer(deps: EnforcerDeps) {
   });
   const tick = async () => {
     const now = deps.clock.now();
-    const suspended = await suspendDueTickets(deps.db, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, limit: BATCH, actor: 'system:enforcer' });
+    const suspended = await suspendDueTickets(deps.db, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, limit: BATCH, actor: 'system:enforcer', destinations: deps.config.enforcementDestinations });
     const committedAt = deps.clock.now();
     for (const { ticket: t, deadlineAt } of suspended) {
       suspensions.inc();

@@ -4,16 +4,17 @@
 import type { Config } from '@abuse-desk/config';
 import { callScript, renderEmail } from '@abuse-desk/channels';
 import type { EmailChannel, EmailKind, VoiceChannel } from '@abuse-desk/channels';
-import { claimDue, issueResolutionToken, markCallPlaced, markEmailFailed, markEmailSent, messageView, pollLoop, recordCallOutcome } from '@abuse-desk/db';
+import { claimCallCommands, claimDue, issueResolutionToken, markAttemptCanceled, markCallPlaced, markEmailFailed, markEmailSent, messageView, pollLoop, recordCallOutcome } from '@abuse-desk/db';
 import type { Claimed, ContactAttempt, Db } from '@abuse-desk/db';
 import type { CallOutcome } from '@abuse-desk/domain';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
+import { performCallCommand } from './call-commands.js';
 import type { Registry } from 'prom-client';
 
 export interface NotifierDeps {
   db: Db;
-  config: Pick<Config, 'publicBaseUrl' | 'resolutionTimeoutSeconds' | 'workLeaseSeconds'>;
+  config: Pick<Config, 'publicBaseUrl' | 'resolutionTimeoutSeconds' | 'workLeaseSeconds' | 'enforcementDestinations'>;
   logger: Logger;
   clock: { now(): Date };
   email: EmailChannel;
@@ -30,17 +31,27 @@ export function startNotifier(deps: NotifierDeps) {
   const log = deps.logger.child({ role: 'notifier' });
   const attempts = new Counter({ name: 'abuse_desk_contact_attempts_total', help: 'Contact attempts finished, by channel, kind and outcome', labelNames: ['channel', 'kind', 'outcome'], registers: [deps.registry] });
 
+  const commands = new Counter({ name: 'abuse_desk_call_commands_total', help: 'Commands to live calls (cancel, voicemail, hang-up) carried out, by command and result', labelNames: ['command', 'result'], registers: [deps.registry] });
+
   const tick = async () => {
-    const claimed = await claimDue(deps.db, 'contact_attempts', { now: deps.clock.now(), limit: BATCH, leaseSeconds: deps.config.workLeaseSeconds, workerId: deps.workerId });
-    await Promise.all(
-      claimed.map((a) =>
+    const claimOptions = { now: deps.clock.now(), limit: BATCH, leaseSeconds: deps.config.workLeaseSeconds, workerId: deps.workerId };
+    // Commands to live calls first: a voicemail must play right after the greeting, a cancel stop the ringing.
+    const callCommands = await claimCallCommands(deps.db, claimOptions);
+    const claimed = await claimDue(deps.db, 'contact_attempts', claimOptions);
+    await Promise.all([
+      ...callCommands.map((c) =>
+        performCallCommand(deps, c, log, (result) => commands.inc({ command: c.command, result })).catch((err: unknown) => {
+          log.error({ err, callCommandId: c.id, attemptId: c.attempt_id }, 'call_command.error');
+        }),
+      ),
+      ...claimed.map((a) =>
         perform(deps, a, log, (outcome) => attempts.inc({ channel: a.channel, kind: a.kind, outcome })).catch((err: unknown) => {
           // The lease runs out and the attempt is claimed again; log with context and go on.
           log.error({ err, attemptId: a.id, ticketId: a.ticket_id }, 'attempt.error');
         }),
       ),
-    );
-    return claimed.length;
+    ]);
+    return claimed.length + callCommands.length;
   };
   const loop = pollLoop({ name: 'notifier', idleMs: deps.idleMs ?? 500, tick, onError: (err) => log.error({ err }, 'notifier.tick.failed') });
   log.info({ email: deps.email.name, voice: deps.voice.name }, 'notifier.started');
@@ -50,7 +61,7 @@ export function startNotifier(deps: NotifierDeps) {
 async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: Logger, count: (outcome: string) => void) {
   const log = parent.child({ attemptId: a.id, ticketId: a.ticket_id, kind: a.kind, channel: a.channel });
   const now = deps.clock.now();
-  const ctx = { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:notifier' };
+  const ctx = { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:notifier', destinations: deps.config.enforcementDestinations };
   const finishCall = async (outcome: CallOutcome, error: string | null) => {
     const r = await deps.db.transaction().execute((trx) => recordCallOutcome(trx, a.id, outcome, { ...ctx, error }));
     if (r.applied) count(outcome);
@@ -68,7 +79,7 @@ async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: L
     }
     const view = await messageView(deps.db, a.ticket_id, '', { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds });
     if (!view || (a.kind === 'call' && !view.walking)) {
-      await finishCancel(deps.db, a.id, now);
+      await markAttemptCanceled(deps.db, a.id, now);
       log.info('call.skipped.walk_stopped');
       return;
     }
@@ -97,13 +108,3 @@ async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: L
     log.warn({ err, tries: a.tries, next }, 'email.failed');
   }
 }
-
-async function finishCancel(db: Db, id: string, now: Date) {
-  await db
-    .updateTable('contact_attempts')
-    .set({ status: 'canceled', outcome: 'canceled', completed_at: now, updated_at: now, locked_by: null, locked_until: null })
-    .where('id', '=', id)
-    .where('status', '=', 'dispatching')
-    .execute();
-}
-

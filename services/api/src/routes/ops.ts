@@ -1,6 +1,6 @@
 // Liveness, readiness and Prometheus metrics: served by every process whatever its roles.
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'kysely';
+import { ping } from '@abuse-desk/db';
 import type { ApiDeps } from '../app.js';
 
 export const opsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -8,7 +8,7 @@ export const opsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { de
   app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
-    for (const c of [{ name: 'database', check: async () => void (await sql`select 1`.execute(deps.db)) }, ...deps.readiness]) {
+    for (const c of [{ name: 'database', check: () => ping(deps.db) }, ...deps.readiness]) {
       try {
         await c.check();
         checks[c.name] = 'ok';

@@ -2,8 +2,8 @@
 // A token grants one ticket's summary and resolution, nothing else; an unknown ticket and a wrong token
 // get the same answer, so the endpoint reveals nothing about other tickets.
 import { ResolutionBody, ResolutionReceipt, problemResponses } from '@abuse-desk/contracts';
-import { applyCommand, ticketIdForToken } from '@abuse-desk/db';
-import type { Db, Evidence, Ticket } from '@abuse-desk/db';
+import { applyCommand, getTenant, ticketForToken } from '@abuse-desk/db';
+import type { Evidence, Ticket } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
@@ -30,28 +30,17 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
     }
   };
 
-  const ticketForToken = async (token: string): Promise<Ticket | null> => {
-    const id = await ticketIdForToken(db, token);
-    if (!id) return null;
-    return (await db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
-  };
-
   /** Records the tenant's resolution: state, text and event in one transaction. */
-  const submit = async (ticket: Ticket, body: { actionsTaken: string; contactName?: string | undefined }) => {
-    const now = deps.clock.now();
-    return db.transaction().execute(async (trx) => {
-      const r = await applyCommand(trx, ticket.id, { type: 'resolution_submitted' }, {
-        now,
+  const submit = (ticket: Ticket, body: { actionsTaken: string; contactName?: string | undefined }) =>
+    db.transaction().execute((trx) =>
+      applyCommand(trx, ticket.id, { type: 'resolution_submitted', actionsTaken: body.actionsTaken, contactName: body.contactName ?? null }, {
+        now: deps.clock.now(),
         resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds,
         actor: `tenant:${body.contactName ?? ticket.tenant_id}`,
+        destinations: deps.config.enforcementDestinations,
         reason: body.actionsTaken,
-        data: { contactName: body.contactName ?? null },
-      });
-      if (!r.ok) return r;
-      await trx.updateTable('tickets').set({ resolution_text: body.actionsTaken, resolution_contact_name: body.contactName ?? null, resolution_submitted_at: now }).where('id', '=', ticket.id).execute();
-      return r;
-    });
-  };
+      }),
+    );
 
   app.post(
     '/v1/resolutions',
@@ -67,19 +56,20 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
     },
     async (request, reply) => {
       limit(reply, [perAddress, `ip:${request.ip}`], [perTicket, `ticket:${request.body.ticketNumber}`]);
-      const ticket = await ticketForToken(request.body.token);
+      const ticket = await ticketForToken(db, request.body.token);
       if (!ticket || ticket.number !== request.body.ticketNumber) throw unknownTicket();
       const r = await submit(ticket, request.body);
       if (!r.ok) throw r.reason === 'not_found' ? unknownTicket() : conflict(`this ticket is ${r.ticket.state.replace(/_/g, ' ')}; it no longer takes a resolution`);
       request.log.info({ ticketNumber: ticket.number, tenantId: ticket.tenant_id }, 'resolution.submitted');
-      return reply.code(202).send({ ticketNumber: ticket.number, state: r.ticket.state, submittedAt: deps.clock.now().toISOString() });
+      // The time stored with the submission, not the time of this reply.
+      return reply.code(202).send({ ticketNumber: ticket.number, state: r.ticket.state, submittedAt: r.ticket.resolution_submitted_at!.toISOString() });
     },
   );
 
-  const page = async (db: Db, token: string, form?: { actionsTaken?: string; contactName?: string; error?: string; submitted?: boolean }) => {
-    const ticket = await ticketForToken(token);
+  const page = async (token: string, form?: { actionsTaken?: string; contactName?: string; error?: string; submitted?: boolean }) => {
+    const ticket = await ticketForToken(db, token);
     if (!ticket) return null;
-    const tenant = await db.selectFrom('tenants').select(['name']).where('id', '=', ticket.tenant_id).executeTakeFirst();
+    const tenant = await getTenant(db, ticket.tenant_id);
     return resolutionPage({
       number: ticket.number,
       tenantId: ticket.tenant_id,
@@ -97,7 +87,7 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
 
   app.get('/resolve/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
     limit(reply, [perAddress, `ip:${request.ip}`]);
-    const html = await page(db, request.params.token);
+    const html = await page(request.params.token);
     return reply.code(html ? 200 : 404).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(html ?? notFoundPage);
   });
 
@@ -108,18 +98,18 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
     async (request, reply) => {
       const html = (body: string, code: number) => reply.code(code).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(body);
       limit(reply, [perAddress, `ip:${request.ip}`], [perTicket, `token:${request.params.token}`]);
-      const ticket = await ticketForToken(request.params.token);
+      const ticket = await ticketForToken(db, request.params.token);
       if (!ticket) return html(notFoundPage, 404);
       const actionsTaken = request.body.actionsTaken.trim();
       const contactName = request.body.contactName.trim() || undefined;
       const parsed = ResolutionBody.shape.actionsTaken.safeParse(actionsTaken);
       if (!parsed.success) {
-        return html((await page(db, request.params.token, { actionsTaken, contactName: contactName ?? '', error: `Actions taken ${parsed.error.issues[0]?.message ?? 'are invalid'}.` }))!, 400);
+        return html((await page(request.params.token, { actionsTaken, contactName: contactName ?? '', error: `Actions taken ${parsed.error.issues[0]?.message ?? 'are invalid'}.` }))!, 400);
       }
       const r = await submit(ticket, { actionsTaken, contactName });
-      if (!r.ok) return html((await page(db, request.params.token, { error: 'This ticket is closed and no longer takes a resolution.' }))!, 409);
+      if (!r.ok) return html((await page(request.params.token, { error: 'This ticket is closed and no longer takes a resolution.' }))!, 409);
       request.log.info({ ticketNumber: ticket.number, tenantId: ticket.tenant_id }, 'resolution.submitted');
-      return html((await page(db, request.params.token, { submitted: true }))!, 200);
+      return html((await page(request.params.token, { submitted: true }))!, 200);
     },
   );
 };

@@ -1,6 +1,6 @@
 // Tenants, their contact lists, counts and outbound status (SPEC §7).
 import { ContactList, ContactListReply, CountsReply, OutboundStatus, SuspendedPage, TenantBody, TenantId, TenantPage, TenantView, problemResponses } from '@abuse-desk/contracts';
-import { bucketsBetween, contactView, enforcementEvents, getTenant, listContacts, openTicketOf, outboundView, replaceContacts, ticketSummary, upsertTenant } from '@abuse-desk/db';
+import { bucketsBetween, contactView, enforcementEvents, getTenant, listContacts, listTenants, openTicketOf, outboundView, replaceContacts, suspendedTenants, suspendingTicketNumber, tenantEvents, ticketSummary, upsertTenant } from '@abuse-desk/db';
 import type { Db, Tenant } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -21,7 +21,7 @@ async function tenantView(db: Db, t: Tenant) {
     openTicket: open ? ticketSummary(open) : null,
     probation: t.probation_until ? { since: t.probation_since?.toISOString() ?? null, until: t.probation_until.toISOString(), active: t.probation_until > new Date() } : null,
     enforcementEvents: await enforcementEvents(db, { tenantId: t.id, limit: 20 }),
-    events: (await db.selectFrom('tenant_events').selectAll().where('tenant_id', '=', t.id).orderBy('id', 'desc').limit(50).execute()).map((e) => ({ at: e.at.toISOString(), actor: e.actor, type: e.type, reason: e.reason, data: e.data })),
+    events: await tenantEvents(db, t.id, 50),
     createdAt: t.created_at.toISOString(),
   };
 }
@@ -52,9 +52,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       },
     },
     async (request) => {
-      let q = db.selectFrom('tenants').selectAll().orderBy('id').limit(request.query.limit);
-      if (request.query.after) q = q.where('id', '>', request.query.after);
-      const rows = await q.execute();
+      const rows = await listTenants(db, { after: request.query.after, limit: request.query.limit });
       const items = await Promise.all(rows.map((t) => tenantView(db, t)));
       return { items, nextAfter: rows.length === request.query.limit ? rows[rows.length - 1]!.id : null };
     },
@@ -112,11 +110,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
     async (request, reply) => {
       const t = await mustFind(request.params.tenantId);
-      let ticketNumber: string | null = null;
-      if (!t.outbound_enabled && t.outbound_ticket_id) {
-        const row = await db.selectFrom('tickets').select('number').where('id', '=', t.outbound_ticket_id).executeTakeFirst();
-        ticketNumber = row?.number ?? null;
-      }
+      const ticketNumber = t.outbound_enabled ? null : await suspendingTicketNumber(db, t);
       // MTAs poll this: the ETag changes with every suspension or reinstatement (its sequence), so an
       // unchanged status costs them a 304 and no body.
       const etag = `"${String(t.enforcement_seq)}-${t.outbound_enabled ? 'enabled' : 'disabled'}"`;
@@ -140,20 +134,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       },
     },
     async (request) => {
-      let q = db
-        .selectFrom('tenants')
-        .leftJoin('tickets', 'tickets.id', 'tenants.outbound_ticket_id')
-        .select(['tenants.id', 'tenants.outbound_changed_at', 'tickets.number'])
-        .where('tenants.outbound_enabled', '=', false)
-        .orderBy('tenants.id')
-        .limit(request.query.limit + 1);
-      if (request.query.cursor) q = q.where('tenants.id', '>', request.query.cursor);
-      const rows = await q.execute();
-      const page = rows.slice(0, request.query.limit);
-      return {
-        items: page.map((r) => ({ tenantId: r.id, enabled: false, since: r.outbound_changed_at.toISOString(), ...(r.number ? { ticketNumber: r.number } : {}) })),
-        nextCursor: rows.length > request.query.limit ? page[page.length - 1]!.id : null,
-      };
+      return suspendedTenants(db, request.query);
     },
   );
 };

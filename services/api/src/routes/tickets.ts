@@ -1,9 +1,9 @@
 // Tickets and the agent actions of SPEC §7; a refused transition is 409, with the reason in words.
 import { ContactReachedBody, DeadLetterPage, ExtendBody, NoteBody, NoteOnlyBody, ReasonBody, TICKET_STATES, TenantId, TicketDetail, TicketPage, problemResponses } from '@abuse-desk/contracts';
 import type { TicketAction } from '@abuse-desk/contracts';
-import { appendEvent, applyCommand, findTicket, listDeadLetters, listTickets, lockTicket, ticketDetail } from '@abuse-desk/db';
+import { applyCommand, findTicket, listDeadLetters, listTickets, ticketDetail } from '@abuse-desk/db';
 import type { ContactSnapshot } from '@abuse-desk/db';
-import type { Command } from '@abuse-desk/domain';
+import type { TicketCommand } from '@abuse-desk/domain';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
@@ -50,10 +50,10 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   );
 
   /** Runs one command in a transaction and answers with the ticket, or 409 when the lifecycle refuses it. */
-  const act = async (idOrNumber: string, command: Command, request: Parameters<typeof actorOf>[0], reason: string, data?: Record<string, unknown>) => {
+  const act = async (idOrNumber: string, command: TicketCommand, request: Parameters<typeof actorOf>[0], reason: string, data?: Record<string, unknown>) => {
     const t = await mustFind(idOrNumber);
     const r = await db.transaction().execute((trx) =>
-      applyCommand(trx, t.id, command, { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: actorOf(request), reason, data: data ?? null }),
+      applyCommand(trx, t.id, command, { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: actorOf(request), destinations: deps.config.enforcementDestinations, reason, data: data ?? null }),
     );
     if (!r.ok) throw r.reason === 'not_found' ? notFound(`ticket ${idOrNumber}`) : conflict(r.detail);
     request.log.info({ ticketNumber: r.ticket.number, tenantId: r.ticket.tenant_id, action: command.type, state: r.ticket.state }, 'ticket.action');
@@ -84,14 +84,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     }
     return act(id, { type: 'contact_reached', contactId: body.contactId ?? null }, request, body.note, { contactId: body.contactId ?? null });
   });
-  action('notes', 'Add a note', NoteBody, async (id, body, request) => {
-    const t = await mustFind(id);
-    await db.transaction().execute(async (trx) => {
-      const locked = await lockTicket(trx, t.id);
-      await appendEvent(trx, locked!, { at: deps.clock.now(), actor: actorOf(request), type: 'note', reason: body.text });
-    });
-    return ticketDetail(db, await mustFind(id));
-  });
+  action('notes', 'Add a note', NoteBody, (id, body, request) => act(id, { type: 'note' }, request, body.text));
   action('extend', 'Extend the running deadline', ExtendBody, (id, body, request) => act(id, { type: 'extend', minutes: body.minutes }, request, body.reason));
   action('suspend', "Suspend the tenant's outbound mail now", ReasonBody, (id, body, request) => act(id, { type: 'suspend' }, request, body.reason));
   action('reject-resolution', "Reject the tenant's resolution", NoteOnlyBody, (id, body, request) => act(id, { type: 'reject_resolution' }, request, body.note));

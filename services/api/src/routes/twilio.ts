@@ -1,11 +1,10 @@
 // Twilio's voice webhooks (SPEC §7, §8). Every request must carry a valid X-Twilio-Signature computed with
 // the auth token over PUBLIC_BASE_URL + path and query — never over the Host header, which a proxy
-// rewrites; anything else gets 403 and changes nothing. Handlers answer at once: slow work (cancelling the
-// other calls, replacing a call's message) runs after the answer.
-import { callScript, gatherTwiml, sayAndHangUp, spokenDeadline, spokenTicketNumber, voicemailScript } from '@abuse-desk/channels';
-import type { VoiceChannel } from '@abuse-desk/channels';
-import { applyCallStatus, findAttempt, liveCallsOf, messageView, recordAnsweredBy, recordDigits } from '@abuse-desk/db';
-import { isVoicemail } from '@abuse-desk/domain';
+// rewrites; anything else gets 403 and changes nothing. Handlers answer at once: work on other calls
+// (cancelling them after a key press, the voicemail, hanging up on a fax) is queued as call commands in
+// the same transaction and carried out by the notifier, so it survives this process.
+import { callScript, gatherTwiml, sayAndHangUp, spokenDeadline, spokenTicketNumber } from '@abuse-desk/channels';
+import { applyCallStatus, findAttempt, messageView, recordAnsweredBy, recordDigits } from '@abuse-desk/db';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import type { ApiDeps } from '../app.js';
@@ -14,14 +13,12 @@ import { Problem, sendProblem } from '../problems.js';
 type Form = Record<string, string | string[] | undefined>;
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
-export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps & { voice?: VoiceChannel | undefined } }> = async (app, { deps }) => {
+export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
   const authToken = deps.config.twilio?.authToken;
   const base = deps.config.publicBaseUrl;
   const hook = (name: string, attemptId: string, extra = '') => `${base}/webhooks/twilio/${name}?a=${encodeURIComponent(attemptId)}${extra}`;
-  const ctx = () => ({ now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'twilio' });
+  const ctx = () => ({ now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'twilio', destinations: deps.config.enforcementDestinations });
   const twiml = (reply: FastifyReply, xml: string) => reply.type('text/xml; charset=utf-8').send(xml);
-  const later = (what: string, fn: () => Promise<unknown>) =>
-    setImmediate(() => void fn().catch((err: unknown) => app.log.error({ err }, `twilio.${what}.failed`)));
 
   const verify = async (request: FastifyRequest, reply: FastifyReply) => {
     const signature = request.headers['x-twilio-signature'];
@@ -66,15 +63,8 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps & { voice?: VoiceC
     if (!view) return twiml(reply, sayAndHangUp('Thank you. Goodbye.'));
     if (acknowledged) {
       request.log.info({ attemptId: id, ticketNumber: view.number, contact: attempt.contact_name }, 'call.acknowledged');
+      // The other live calls were queued for cancelling in that transaction: wake the notifier.
       deps.onWorkQueued?.();
-      if (attempt.kind === 'call' && deps.voice) {
-        const voice = deps.voice;
-        later('cancel_other_calls', async () => {
-          for (const other of await liveCallsOf(deps.db, attempt.ticket_id, id)) {
-            if (other.provider_ref) await voice.endCall(other.provider_ref).catch((err: unknown) => app.log.warn({ err, attemptId: other.id }, 'twilio.cancel.failed'));
-          }
-        });
-      }
     }
     const deadline = view.deadlineAt ? ` Outbound mail for ${view.tenantName} will be disabled at ${spokenDeadline(view.deadlineAt, attempt.timezone)} unless the fix is reported through the link in our email.` : '';
     const who = acknowledged || !view.acknowledgedBy ? 'You acknowledged' : `${view.acknowledgedBy} already acknowledged`;
@@ -87,16 +77,12 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps & { voice?: VoiceC
     const body = request.body as Form;
     const answeredBy = one(body['AnsweredBy']);
     const callSid = one(body['CallSid']);
-    const attempt = answeredBy ? await recordAnsweredBy(deps.db, id, answeredBy, deps.clock.now()).catch(() => null) : null;
+    const exists = answeredBy ? await findAttempt(deps.db, id).catch(() => undefined) : undefined;
+    // The result and the command it calls for (voicemail, hang-up) are stored together; the notifier performs it.
+    const attempt = exists ? await deps.db.transaction().execute((trx) => recordAnsweredBy(trx, id, { answeredBy, callSid }, deps.clock.now())) : null;
     if (!attempt) return reply.code(204).send(); // a late result after the call ended: ignored
     request.log.info({ attemptId: id, answeredBy }, 'call.answered_by');
-    const voice = deps.voice;
-    if (voice && isVoicemail(answeredBy)) {
-      const view = await messageView(deps.db, attempt.ticket_id, '');
-      if (view) later('voicemail', () => voice.playAndHangUp(callSid || attempt.provider_ref!, voicemailScript(view, { name: attempt.contact_name, timezone: attempt.timezone })));
-    } else if (voice && answeredBy === 'fax') {
-      later('hangup_fax', () => voice.endCall(callSid || attempt.provider_ref!));
-    }
+    deps.onWorkQueued?.();
     return reply.code(204).send();
   });
 

@@ -1,0 +1,305 @@
+// The ticket engine: every event a ticket meets — a trip, the end of a call, a command of an agent, the
+// tenant or the enforcer — decided by one pure function, (ticket, event, context) → the next ticket, the
+// ticket events to append and the effects to queue. The database layer only loads and stores what this
+// decides; the rules live here and in ticket-state.ts (states) and walk.ts (who is contacted next).
+import type { Policy, Rule, Severity, TicketState } from '@abuse-desk/contracts';
+import { DEFAULT_PROBATION } from './policy.js';
+import type { Trip, WindowCounts } from './policy.js';
+import { transition } from './ticket-state.js';
+import type { Command, StateEffect, TicketFacts } from './ticket-state.js';
+import { afterCall, noticeRecipients, startWalk } from './walk.js';
+import type { AttemptKind, CallOutcome, PlannedAttempt, WalkContact, WalkPlan } from './walk.js';
+
+/** What a ticket says about why it was opened (SPEC §1.2), shown to agents and in every email. */
+export interface Evidence {
+  rule: Rule;
+  windowSeconds: number;
+  windowStart: string;
+  windowEnd: string;
+  counts: WindowCounts;
+  total: number;
+  ratio: number;
+  thresholds: Record<string, number>;
+  topSenders: { sender: string; count: number }[];
+  /** Surge tickets: the window's volume, the tenant's baseline for such a window, and their ratio. */
+  surge?: { volume: number; baseline: number; multiple: number | null };
+  /** Tickets opened during probation: when it ends. */
+  probationUntil?: string;
+}
+
+/** Everything the engine knows of a ticket: its state facts, its walk and its record. */
+export interface TicketSnapshot extends TicketFacts {
+  tenantId: string;
+  severity: Severity;
+  rule: Rule;
+  evidence: Evidence;
+  /** The contact list as it was when the ticket opened: the walk uses this snapshot. */
+  contacts: WalkContact[];
+  noContacts: boolean;
+  /** The walk position: the contact whose call the walk waits for (contacts.length-ish when exhausted). */
+  walkPosition: number;
+  resolution: { actionsTaken: string; contactName: string | null; submittedAt: Date } | null;
+  tripCount: number;
+  lastTripAt: Date;
+  /** The sequence number of the ticket's last event; events are numbered 1, 2, … per ticket. */
+  eventSeq: number;
+  openedAt: Date;
+  closedAt: Date | null;
+}
+
+export interface TicketEventRecord {
+  seq: number;
+  at: Date;
+  actor: string;
+  type: string;
+  fromState: TicketState | null;
+  toState: TicketState | null;
+  reason: string | null;
+  data: Record<string, unknown> | null;
+}
+
+/** A contact attempt to create: one call or one email to one person, keyed (ticket, contact, kind, step). */
+export interface AttemptSpec extends PlannedAttempt {
+  contactName: string;
+  address: string;
+  timezone: string | null;
+}
+
+export type EnforcementAction = 'outbound.suspended' | 'outbound.reinstated';
+
+export type EngineEffect =
+  | { type: 'create_attempts'; attempts: AttemptSpec[] }
+  /** The walk stopped: its calls and follow-ups not yet started are cancelled. */
+  | { type: 'cancel_pending_walk'; kinds: readonly AttemptKind[] }
+  /** Someone acknowledged: every other live call of the ticket is ended (a durable call command each). */
+  | { type: 'cancel_live_calls'; exceptAttemptId: string }
+  /** The tenant's outbound mail goes off or on, with an enforcement event (SPEC §9) in the outbox. */
+  | { type: 'enforce'; action: EnforcementAction; reason: string }
+  /** After a resolve: thresholds × factor until `until`, counting restarts at `since`. */
+  | { type: 'start_probation'; since: Date; until: Date; factor: number; actor: string; reason: string };
+
+export const WALK_KINDS: readonly AttemptKind[] = ['call', 'followup', 'tam_call'];
+
+/** A command from outside the engine (agent, tenant, enforcer), with what it carries. */
+export type TicketCommand =
+  | Exclude<Command, { type: 'walk_exhausted' | 'suspend_on_open' | 'resolution_submitted' }>
+  | { type: 'resolution_submitted'; actionsTaken: string; contactName: string | null };
+
+export interface EndedAttempt {
+  id: string;
+  contactId: string;
+  contactName: string;
+  kind: AttemptKind;
+  step: number;
+}
+
+export type EngineEvent =
+  | { type: 'trip'; tenantId: string; trip: Trip; evidence: Evidence; contacts: WalkContact[] }
+  | { type: 'call_ended'; attempt: EndedAttempt; outcome: CallOutcome }
+  | TicketCommand;
+
+export interface EngineContext {
+  now: Date;
+  resolutionTimeoutSeconds: number;
+  /** Who caused the event: `agent:…`, `tenant:…`, `system:counter`, `twilio`, … */
+  actor: string;
+  /** The words given with a command (the note, the reason). */
+  reason?: string | null;
+  /** Extra facts recorded on the command's event. */
+  data?: Record<string, unknown> | null;
+  /** The tenant's policy in force: its mode decides shadow tickets, its probation what a resolve starts. */
+  policy: Pick<Policy, 'mode' | 'probation'>;
+}
+
+export type Decision =
+  | {
+      ok: true;
+      /** The ticket after the event; `opened` when it is new (no id or number yet: the store assigns them). */
+      ticket: TicketSnapshot;
+      opened: boolean;
+      events: TicketEventRecord[];
+      effects: EngineEffect[];
+      /** The event closed this ticket to make room for a new one: decide the same event again with no ticket. */
+      reopen: boolean;
+    }
+  | { ok: false; reason: 'invalid_transition'; detail: string };
+
+const CLOSED: readonly TicketState[] = ['resolved', 'dismissed'];
+
+/** A ticket being decided: accumulates its events and effects, numbering the events as they come. */
+class Draft {
+  readonly events: TicketEventRecord[] = [];
+  readonly effects: EngineEffect[] = [];
+  constructor(
+    public t: TicketSnapshot,
+    private readonly ctx: EngineContext,
+  ) {}
+
+  record(e: { type: string; fromState?: TicketState | null; toState?: TicketState | null; reason?: string | null; data?: Record<string, unknown> | null; actor?: string }) {
+    this.t = { ...this.t, eventSeq: this.t.eventSeq + 1 };
+    const seq = this.t.eventSeq;
+    this.events.push({ seq, at: this.ctx.now, actor: e.actor ?? this.ctx.actor, type: e.type, fromState: e.fromState ?? null, toState: e.toState ?? null, reason: e.reason ?? null, data: e.data ?? null });
+    return seq;
+  }
+
+  /** Applies one state-machine command: the event, the new facts, and its effects turned into rows. */
+  apply(c: Command, reason: string | null, data: Record<string, unknown> = {}): { ok: true } | { ok: false; detail: string } {
+    const r = transition(this.t, c, this.ctx);
+    if (!r.ok) return { ok: false, detail: r.detail };
+    const from = this.t.state;
+    const next = r.next;
+    const seq = this.record({
+      type: c.type,
+      fromState: from,
+      toState: next.state,
+      reason,
+      data: { ...(c.type === 'extend' ? { minutes: c.minutes } : {}), ...data, ...(next.deadlineAt ? { deadlineAt: next.deadlineAt.toISOString() } : {}) },
+    });
+    const facts: TicketFacts = { state: next.state, deadlineAt: next.deadlineAt, stateBeforeResolution: next.stateBeforeResolution, outboundDisabled: next.outboundDisabled, walking: next.walking };
+    this.t = { ...this.t, ...facts, closedAt: CLOSED.includes(next.state) ? (this.t.closedAt ?? this.ctx.now) : null };
+    for (const e of r.effects) this.effect(e, c, seq);
+    // Probation follows any resolve (mail off or not): a tenant that spams again soon is a repeat offender.
+    if (c.type === 'resolve') {
+      const { hours, factor } = this.ctx.policy.probation ?? DEFAULT_PROBATION;
+      const until = new Date(this.ctx.now.getTime() + hours * 3600_000);
+      this.effects.push({ type: 'start_probation', since: this.ctx.now, until, factor, actor: this.ctx.actor, reason: `resolved: thresholds × ${factor} until ${until.toISOString()}` });
+    }
+    return { ok: true };
+  }
+
+  walkTo(plan: WalkPlan) {
+    this.attempts(plan.attempts);
+    this.t = { ...this.t, walkPosition: plan.position };
+  }
+
+  attempts(planned: PlannedAttempt[]) {
+    const byId = new Map(this.t.contacts.map((c) => [c.id, c]));
+    const specs = planned.flatMap((p): AttemptSpec[] => {
+      const c = byId.get(p.contactId);
+      const address = c && (p.channel === 'voice' ? c.phone : c.email);
+      return c && address ? [{ ...p, contactName: c.name, address, timezone: c.timezone }] : [];
+    });
+    if (specs.length) this.effects.push({ type: 'create_attempts', attempts: specs });
+  }
+
+  private effect(e: StateEffect, c: Command, seq: number) {
+    switch (e.type) {
+      case 'stop_walk':
+        this.effects.push({ type: 'cancel_pending_walk', kinds: WALK_KINDS });
+        return;
+      case 'disable_outbound':
+        this.effects.push({ type: 'enforce', action: 'outbound.suspended', reason: enforcementReason(c, this.ctx) });
+        return;
+      case 'enable_outbound':
+        this.effects.push({ type: 'enforce', action: 'outbound.reinstated', reason: enforcementReason(c, this.ctx) });
+        return;
+      case 'notify':
+        // Notices are keyed by the event that caused them, so each is sent once per recipient.
+        this.attempts(noticeRecipients(this.t.contacts).map((r) => ({ contactId: r.id, kind: e.kind, channel: 'email', step: seq })));
+        return;
+    }
+  }
+
+  done(opened: boolean, reopen = false): Decision {
+    return { ok: true, ticket: this.t, opened, events: this.events, effects: this.effects, reopen };
+  }
+}
+
+export function enforcementReason(c: Command, ctx: Pick<EngineContext, 'actor' | 'reason' | 'resolutionTimeoutSeconds'>): string {
+  if (c.type === 'deadline_passed') return `no resolution within ${ctx.resolutionTimeoutSeconds} s`;
+  if (c.type === 'suspend_on_open') return ctx.reason ?? 'suspended when the ticket opened';
+  const verb = c.type === 'suspend' ? 'suspended by' : c.type === 'resolve' ? 'resolved by' : c.type === 'dismiss' ? 'dismissed by' : `${c.type} by`;
+  return `${verb} ${ctx.actor}${ctx.reason ? `: ${ctx.reason}` : ''}`;
+}
+
+const refused = (detail: string): Decision => ({ ok: false, reason: 'invalid_transition', detail });
+
+/** The one entry point: what `event` does to `ticket` (null: the tenant has no open ticket; only a trip opens one). */
+export function decide(ticket: TicketSnapshot | null, event: EngineEvent, ctx: EngineContext): Decision {
+  if (event.type === 'trip') return decideTrip(ticket, event, ctx);
+  if (!ticket) return refused(`${event.type.replace(/_/g, ' ')} needs a ticket`);
+  if (event.type === 'call_ended') return decideCallEnded(ticket, event, ctx);
+  const d = new Draft(ticket, ctx);
+  const command: Command = event.type === 'resolution_submitted' ? { type: 'resolution_submitted' } : event;
+  const extra = event.type === 'resolution_submitted' ? { contactName: event.contactName } : {};
+  const r = d.apply(command, ctx.reason ?? null, { ...extra, ...(ctx.data ?? {}) });
+  if (!r.ok) return refused(r.detail);
+  if (event.type === 'resolution_submitted') d.t = { ...d.t, resolution: { actionsTaken: event.actionsTaken, contactName: event.contactName, submittedAt: ctx.now } };
+  return d.done(false);
+}
+
+function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type: 'trip' }>, ctx: EngineContext): Decision {
+  const shadow = ctx.policy.mode === 'shadow';
+  if (open && open.state === 'shadow' && !shadow) {
+    // A shadow ticket left open from before a switch to enforce mode gives way to a real one.
+    const d = new Draft(open, ctx);
+    d.record({ type: 'superseded', fromState: 'shadow', toState: 'dismissed', reason: 'the policy is in enforce mode now' });
+    d.t = { ...d.t, state: 'dismissed', walking: false, closedAt: ctx.now };
+    return d.done(false, true);
+  }
+  if (open) {
+    // Later trips add evidence; a more severe one (a virus outbreak on top of spam) escalates, on the record.
+    const escalate = e.trip.severity === 'critical' && open.severity === 'normal';
+    const d = new Draft({ ...open, evidence: e.evidence, tripCount: open.tripCount + 1, lastTripAt: ctx.now, ...(escalate ? { severity: 'critical' as const, rule: e.trip.rule } : {}) }, ctx);
+    if (escalate) d.record({ type: 'escalated', reason: `${e.trip.rule} rule tripped on the open ticket`, data: { evidence: e.evidence, severity: 'critical' } });
+    return d.done(false);
+  }
+  const d = new Draft(
+    {
+      tenantId: e.tenantId,
+      state: shadow ? 'shadow' : 'notifying',
+      severity: e.trip.severity,
+      rule: e.trip.rule,
+      evidence: e.evidence,
+      contacts: e.contacts,
+      noContacts: e.contacts.length === 0,
+      walkPosition: 0,
+      walking: !shadow,
+      deadlineAt: null,
+      stateBeforeResolution: null,
+      outboundDisabled: false,
+      resolution: null,
+      tripCount: 1,
+      lastTripAt: ctx.now,
+      eventSeq: 0,
+      openedAt: ctx.now,
+      closedAt: null,
+    },
+    ctx,
+  );
+  d.record({
+    type: 'opened',
+    toState: d.t.state,
+    reason: `${e.trip.rule} rule tripped${shadow ? ' (shadow mode: nobody is contacted, nothing is suspended)' : ''}`,
+    data: { evidence: e.evidence, severity: e.trip.severity },
+  });
+  if (shadow) return d.done(true);
+  if (e.trip.suspendAtOnce) {
+    // Outbound off in the transaction that opens the ticket, the event queued — and only then the walk.
+    const reason = e.trip.severity === 'repeat' ? 'a repeat offence during probation' : `the ${e.trip.rule} rule suspends at once`;
+    d.apply({ type: 'suspend_on_open' }, reason);
+  }
+  const plan = startWalk(e.contacts);
+  d.walkTo(plan);
+  if (plan.exhausted) d.apply({ type: 'walk_exhausted' }, e.contacts.length === 0 ? 'the tenant has no contacts' : 'no contact can be called');
+  return d.done(true);
+}
+
+function decideCallEnded(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'call_ended' }>, ctx: EngineContext): Decision {
+  const { attempt: a, outcome } = e;
+  const d = new Draft(t, ctx);
+  d.record({ type: 'call.ended', reason: outcome, data: { attemptId: a.id, contactId: a.contactId, contactName: a.contactName, kind: a.kind } });
+  if (outcome === 'acknowledged') {
+    // A TAM's acknowledgement is recorded but does not stop the walk (SPEC §8).
+    if (a.kind !== 'call') return d.done(false);
+    if (t.walking) d.apply({ type: 'contact_reached', contactId: a.contactId }, `${a.contactName} pressed 1`, { attemptId: a.id, contactId: a.contactId });
+    d.effects.push({ type: 'cancel_live_calls', exceptAttemptId: a.id });
+    return d.done(false);
+  }
+  // Only the result of the call the walk waits for moves it on; a late result of an earlier step does not.
+  if (a.kind !== 'call' || !t.walking || a.step !== t.walkPosition) return d.done(false);
+  const plan = afterCall(t.contacts, a.step);
+  d.walkTo(plan);
+  if (plan.exhausted) d.apply({ type: 'walk_exhausted' }, 'every contact was tried, nobody was reached');
+  return d.done(false);
+}
