@@ -33,7 +33,7 @@ export const ResolutionBody = z.object({
 });
 
 /** POST /v1/resolutions: the tenant's fix was recorded. */
-export const ResolutionReceipt = z.object({ ticketNumber: z.string(), state: z.enum(TICKET_STATES), submittedAt: Instant }).meta({ id: 'ResolutionReceipt' });
+export const ResolutionReceipt = z.object({ ticketNumber: z.string(), state: z.string(), submittedAt: Instant }).meta({ id: 'ResolutionReceipt' });
 export type ResolutionReceipt = z.infer<typeof ResolutionReceipt>;
 
 // ---------- the ticket views
@@ -63,9 +63,10 @@ export const TicketSummary = z
     id: z.string(),
     number: z.string(),
     tenantId: z.string(),
-    state: z.enum(TICKET_STATES),
-    severity: z.enum(SEVERITIES),
-    rule: z.enum(RULES),
+    // Plain strings while the read models type them so; the values are those of TICKET_STATES, SEVERITIES, RULES.
+    state: z.string().describe(`One of ${TICKET_STATES.join(', ')}`),
+    severity: z.string().describe(`One of ${SEVERITIES.join(', ')}`),
+    rule: z.string().describe(`One of ${RULES.join(', ')}`),
     open: z.boolean(),
     noContacts: z.boolean(),
     deadlineAt: Instant.nullable(),
