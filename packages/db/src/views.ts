@@ -1,5 +1,7 @@
 // Read models for the API: tickets with their evidence, attempts and events; lists with cursor paging.
 import { OPEN_STATES } from '@abuse-desk/contracts';
+import { allowedActions } from '@abuse-desk/domain';
+import { snapshotOf } from './ticket-store.js';
 import type { Db } from './connect.js';
 import type { ContactAttempt, ContactSnapshot, Evidence, Ticket, TicketEvent } from './schema.js';
 
@@ -70,6 +72,7 @@ export async function ticketDetail(db: Db, t: Ticket) {
   ]);
   return {
     ...ticketSummary(t),
+    allowedActions: allowedActions(snapshotOf(t)),
     contacts: (t.contacts as ContactSnapshot[]).map((c) => ({ ...c })),
     resolution: t.resolution_text
       ? { actionsTaken: t.resolution_text, contactName: t.resolution_contact_name, submittedAt: iso(t.resolution_submitted_at) }

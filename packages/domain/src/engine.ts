@@ -5,7 +5,7 @@
 import type { Policy, Rule, Severity, TicketState } from '@abuse-desk/contracts';
 import { DEFAULT_PROBATION } from './policy.js';
 import type { Trip, WindowCounts } from './policy.js';
-import { transition } from './ticket-state.js';
+import { isClosed, transition } from './ticket-state.js';
 import type { Command, StateEffect, TicketFacts } from './ticket-state.js';
 import { afterCall, noticeRecipients, startWalk } from './walk.js';
 import type { AttemptKind, CallOutcome, PlannedAttempt, WalkContact, WalkPlan } from './walk.js';
@@ -124,8 +124,6 @@ export type Decision =
     }
   | { ok: false; reason: 'invalid_transition'; detail: string };
 
-const CLOSED: readonly TicketState[] = ['resolved', 'dismissed'];
-
 /** A ticket being decided: accumulates its events and effects, numbering the events as they come. */
 class Draft {
   readonly events: TicketEventRecord[] = [];
@@ -156,8 +154,8 @@ class Draft {
       data: { ...(c.type === 'extend' ? { minutes: c.minutes } : {}), ...data, ...(next.deadlineAt ? { deadlineAt: next.deadlineAt.toISOString() } : {}) },
     });
     const facts: TicketFacts = { state: next.state, deadlineAt: next.deadlineAt, stateBeforeResolution: next.stateBeforeResolution, outboundDisabled: next.outboundDisabled, walking: next.walking };
-    this.t = { ...this.t, ...facts, closedAt: CLOSED.includes(next.state) ? (this.t.closedAt ?? this.ctx.now) : null };
-    for (const e of r.effects) this.effect(e, c, seq);
+    this.t = { ...this.t, ...facts, closedAt: isClosed(next.state) ? (this.t.closedAt ?? this.ctx.now) : null };
+    for (const e of r.effects) this.effect(e, c, seq, reason);
     // Probation follows any resolve (mail off or not): a tenant that spams again soon is a repeat offender.
     if (c.type === 'resolve') {
       const { hours, factor } = this.ctx.policy.probation ?? DEFAULT_PROBATION;
@@ -182,16 +180,16 @@ class Draft {
     if (specs.length) this.effects.push({ type: 'create_attempts', attempts: specs });
   }
 
-  private effect(e: StateEffect, c: Command, seq: number) {
+  private effect(e: StateEffect, c: Command, seq: number, reason: string | null) {
     switch (e.type) {
       case 'stop_walk':
         this.effects.push({ type: 'cancel_pending_walk', kinds: WALK_KINDS });
         return;
       case 'disable_outbound':
-        this.effects.push({ type: 'enforce', action: 'outbound.suspended', reason: enforcementReason(c, this.ctx) });
+        this.effects.push({ type: 'enforce', action: 'outbound.suspended', reason: enforcementReason(c, { ...this.ctx, reason }) });
         return;
       case 'enable_outbound':
-        this.effects.push({ type: 'enforce', action: 'outbound.reinstated', reason: enforcementReason(c, this.ctx) });
+        this.effects.push({ type: 'enforce', action: 'outbound.reinstated', reason: enforcementReason(c, { ...this.ctx, reason }) });
         return;
       case 'notify':
         // Notices are keyed by the event that caused them, so each is sent once per recipient.

@@ -1,8 +1,8 @@
 // The ticket lifecycle of SPEC §6 as a state machine: (ticket facts, command, now) → next facts and the
 // kinds of effect (stop the walk, mail off or on, notices), or a refusal. engine.ts turns these into rows;
 // nothing here does I/O.
-import type { TicketState } from '@abuse-desk/contracts';
-import { OPEN_STATES } from '@abuse-desk/contracts';
+import type { TicketAction, TicketState } from '@abuse-desk/contracts';
+import { CLOSED_STATES, DEADLINE_STATES, OPEN_STATES, TICKET_ACTIONS } from '@abuse-desk/contracts';
 
 export interface TicketFacts {
   state: TicketState;
@@ -47,7 +47,8 @@ export interface TransitionContext {
 }
 
 export const isOpen = (s: TicketState) => OPEN_STATES.includes(s);
-export const DEADLINE_STATES: readonly TicketState[] = ['engaged', 'awaiting_response'];
+export const isClosed = (s: TicketState) => CLOSED_STATES.includes(s);
+export { CLOSED_STATES, DEADLINE_STATES, OPEN_STATES };
 
 const refuse = (t: TicketFacts, c: Command): Transition => ({
   ok: false,
@@ -126,4 +127,24 @@ export function transition(t: TicketFacts, c: Command, ctx: TransitionContext): 
     case 'note':
       return ok({});
   }
+}
+
+/** The agent actions of the API (SPEC §7) and the command each one is; notes are always allowed. */
+const ACTION_COMMANDS: Record<Exclude<TicketAction, 'notes'>, Command> = {
+  'contact-reached': { type: 'contact_reached', contactId: null },
+  extend: { type: 'extend', minutes: 1 },
+  suspend: { type: 'suspend' },
+  'reject-resolution': { type: 'reject_resolution' },
+  resolve: { type: 'resolve' },
+  dismiss: { type: 'dismiss' },
+};
+
+/**
+ * The actions an agent may take on a ticket: exactly those the state machine accepts, so the UI offers
+ * no button the API would refuse. Whether an agent command is accepted depends on the ticket's facts
+ * only, never on the time (the time only sets the new deadline), so no clock is needed here.
+ */
+export function allowedActions(t: TicketFacts): TicketAction[] {
+  const ctx: TransitionContext = { now: t.deadlineAt ?? new Date(0), resolutionTimeoutSeconds: 0 };
+  return TICKET_ACTIONS.filter((a) => a === 'notes' || transition(t, ACTION_COMMANDS[a], ctx).ok);
 }
