@@ -1,33 +1,13 @@
-import { startSmtpSink } from '@abuse-desk/testkit';
+import { startSmtpSink, ticketView } from '@abuse-desk/testkit';
 import { pino } from 'pino';
 import t from 'tap';
 import { createSmtpEmailChannel } from './smtp.js';
 import { renderEmail } from './templates.js';
-import type { TicketView } from './view.js';
 
 const logger = pino({ level: 'silent' });
 
-const view: TicketView = {
-  number: 'ABU-000042',
-  tenantId: 'acme-prod',
-  tenantName: 'Acme Hosting',
-  state: 'notifying',
-  severity: 'normal',
-  rule: 'spam',
-  evidence: {
-    windowSeconds: 600,
-    windowStart: '2025-01-02T13:50:00.000Z',
-    windowEnd: '2025-01-02T14:00:00.000Z',
-    counts: { spam: 600, phish: 20, virus: 0, clean: 4380 },
-    total: 5000,
-    ratio: 0.124,
-    topSenders: [{ sender: 'newsletter@acme.example', count: 540 }],
-  },
-  deadlineAt: null,
-  outboundDisabled: false,
-  resolutionUrl: 'http://localhost:8080/resolve/Zm9vYmFyYmF6cXV4',
-  acknowledgedBy: null,
-};
+/** The sample ticket before any deadline runs, linking to a local resolution page. */
+const view = ticketView({ deadlineAt: null, resolutionUrl: 'http://localhost:8080/resolve/Zm9vYmFyYmF6cXV4' });
 
 t.test('a follow-up sent over SMTP arrives with its recipient, subject, Message-ID and resolution link', async (t) => {
   const sink = await startSmtpSink();

@@ -1,34 +1,25 @@
+import { ticketView, type TicketViewOverrides } from '@abuse-desk/testkit';
 import t from 'tap';
 import { renderEmail } from './templates.js';
-import type { EmailKind, Recipient, TicketView } from './view.js';
+import type { EmailKind, Recipient } from './view.js';
 
 const KINDS: EmailKind[] = ['followup', 'final', 'confirmation', 'suspension_notice', 'reinstatement_notice', 'tam_briefing'];
 
-const ticket = (over: Partial<TicketView> = {}): TicketView => ({
-  number: 'ABU-000042',
-  tenantId: 'acme-prod',
-  tenantName: 'Acme Hosting',
-  state: 'engaged',
-  severity: 'normal',
-  rule: 'spam',
-  evidence: {
-    windowSeconds: 600,
-    windowStart: '2025-01-02T13:50:00.000Z',
-    windowEnd: '2025-01-02T14:00:00.000Z',
-    counts: { spam: 600, phish: 20, virus: 3, clean: 4377 },
-    total: 5000,
-    ratio: 0.124,
-    topSenders: [
-      { sender: 'newsletter@acme.example', count: 540 },
-      { sender: 'billing@acme.example', count: 60 },
-    ],
-  },
-  deadlineAt: new Date('2025-01-02T15:05:00.000Z'),
-  outboundDisabled: false,
-  resolutionUrl: 'https://abuse.example.net/resolve/Zm9vYmFyYmF6cXV4',
-  acknowledgedBy: 'Dana Ops',
-  ...over,
-});
+/** The sample ticket engaged by Dana Ops, with every verdict kind counted and two senders to list. */
+const ticket = (over: TicketViewOverrides = {}) =>
+  ticketView({
+    state: 'engaged',
+    acknowledgedBy: 'Dana Ops',
+    ...over,
+    evidence: {
+      counts: { spam: 600, phish: 20, virus: 3, clean: 4377 },
+      topSenders: [
+        { sender: 'newsletter@acme.example', count: 540 },
+        { sender: 'billing@acme.example', count: 60 },
+      ],
+      ...over.evidence,
+    },
+  });
 
 const berlin: Recipient = { name: 'Bob Builder', timezone: 'Europe/Berlin' };
 

@@ -1,32 +1,9 @@
+import { ticketView } from '@abuse-desk/testkit';
 import t from 'tap';
-import type { TicketView } from '../email/view.js';
 import { callScript, voicemailScript } from './script.js';
 
-const ticket = (over: Partial<TicketView> = {}): TicketView => ({
-  number: 'ABU-000042',
-  tenantId: 'acme-prod',
-  tenantName: 'Acme Hosting',
-  state: 'notifying',
-  severity: 'normal',
-  rule: 'spam',
-  evidence: {
-    windowSeconds: 600,
-    windowStart: '2025-01-02T13:50:00.000Z',
-    windowEnd: '2025-01-02T14:00:00.000Z',
-    counts: { spam: 600, phish: 20, virus: 0, clean: 4380 },
-    total: 5000,
-    ratio: 0.124,
-    topSenders: [{ sender: 'newsletter@acme.example', count: 540 }],
-  },
-  deadlineAt: new Date('2025-01-02T15:05:00.000Z'),
-  outboundDisabled: false,
-  resolutionUrl: 'https://abuse.example.net/resolve/Zm9vYmFyYmF6cXV4',
-  acknowledgedBy: null,
-  ...over,
-});
-
 t.test('the call says who is calling, about which tenant and what happened', async (t) => {
-  const script = callScript(ticket(), { name: 'Bob Builder', timezone: null });
+  const script = callScript(ticketView(), { name: 'Bob Builder', timezone: null });
   t.match(script, 'Hello Bob Builder.');
   t.match(script, 'This is the abuse desk');
   t.match(script, 'outbound mail from Acme Hosting');
@@ -34,28 +11,28 @@ t.test('the call says who is calling, about which tenant and what happened', asy
 });
 
 t.test('the call reads the ticket number digit by digit', async (t) => {
-  const script = callScript(ticket(), { name: 'Bob', timezone: null });
+  const script = callScript(ticketView(), { name: 'Bob', timezone: null });
   t.match(script, 'ticket A B U, 0 0 0 0 4 2');
   t.notMatch(script, 'ABU-000042', 'never the written form, which a speech engine reads as forty-two');
 });
 
 t.test('the call asks the listener to press 1 to acknowledge', async (t) => {
-  t.match(callScript(ticket(), { name: 'Bob', timezone: null }), 'Press 1 to acknowledge');
+  t.match(callScript(ticketView(), { name: 'Bob', timezone: null }), 'Press 1 to acknowledge');
 });
 
 t.test('the call gives the deadline in UTC and in the listener’s own time', async (t) => {
-  const script = callScript(ticket(), { name: 'Bob', timezone: 'America/New_York' });
+  const script = callScript(ticketView(), { name: 'Bob', timezone: 'America/New_York' });
   t.match(script, 'If no fix is reported by 15:05 UTC on 2 January, that is 10:05 New York time, outbound mail from Acme Hosting will be disabled.');
-  t.match(callScript(ticket(), { name: 'Bob', timezone: null }), 'by 15:05 UTC on 2 January, outbound mail');
+  t.match(callScript(ticketView(), { name: 'Bob', timezone: null }), 'by 15:05 UTC on 2 January, outbound mail');
 });
 
 t.test('before a deadline runs the call says one starts once the listener acknowledges', async (t) => {
-  const script = callScript(ticket({ deadlineAt: null }), { name: 'Bob', timezone: null });
+  const script = callScript(ticketView({ deadlineAt: null }), { name: 'Bob', timezone: null });
   t.match(script, 'Once you acknowledge, Acme Hosting has a limited time to report a fix');
 });
 
 t.test('the voicemail gives the ticket number, the deadline and says an email follows', async (t) => {
-  const script = voicemailScript(ticket(), { name: 'Bob', timezone: 'Europe/Berlin' });
+  const script = voicemailScript(ticketView(), { name: 'Bob', timezone: 'Europe/Berlin' });
   t.match(script, 'ticket A B U, 0 0 0 0 4 2');
   t.match(script, '15:05 UTC on 2 January, that is 16:05 Berlin time');
   t.match(script, 'An email follows');
