@@ -1,5 +1,5 @@
 // Per-minute spam+phish and clean verdicts around the trip, drawn as inline SVG (no chart library).
-import type { Bucket } from '../api';
+import type { Bucket } from '@abuse-desk/contracts';
 import { utcHm } from '../format';
 
 interface Props {

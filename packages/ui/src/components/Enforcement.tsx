@@ -1,8 +1,8 @@
 // Enforcement events (outbound.suspended / reinstated) with their delivery state per destination.
-import type { EnforcementEvent } from '../api';
+import type { EnforcementEventView } from '@abuse-desk/contracts';
 import { utc } from '../format';
 
-export function EnforcementList({ events }: { events: EnforcementEvent[] }) {
+export function EnforcementList({ events }: { events: EnforcementEventView[] }) {
   if (events.length === 0) return <p class="muted">No enforcement events.</p>;
   return (
     <ol class="plain-list">

@@ -1,20 +1,10 @@
 // Verdict messages that could not be counted (GET /v1/dead-letters).
+import type { DeadLetter, DeadLetterPage } from '@abuse-desk/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { api, isAbort } from '../api';
 import { useFocusHeading } from '../components/hooks';
 import { ProblemAlert } from '../components/Problem';
 import { utc } from '../format';
-
-interface DeadLetter {
-  id: string;
-  receivedAt: string;
-  source: string;
-  topic: string | null;
-  partition: number | null;
-  offset: string | null;
-  reason: string;
-  raw: string;
-}
 
 export function DeadLetters() {
   const heading = useFocusHeading('dead-letters');
@@ -22,7 +12,7 @@ export function DeadLetters() {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     const ctrl = new AbortController();
-    api<{ items: DeadLetter[] }>('/v1/dead-letters', { signal: ctrl.signal })
+    api<DeadLetterPage>('/v1/dead-letters', { signal: ctrl.signal })
       .then((r) => setItems(r.items))
       .catch((err) => {
         if (!isAbort(err)) setError(err);

@@ -1,18 +1,18 @@
 // The queue: tickets most urgent first, polled every 5 s, with tabs (open / shadow / closed) and filters.
+import type { TenantPage, TicketPage, TicketSummary } from '@abuse-desk/contracts';
+import { CLOSED_STATES, OPEN_STATES, SEVERITIES } from '@abuse-desk/contracts/ticket-states';
 import { useMemo, useState } from 'preact/hooks';
 import { api, isAbort, problemText } from '../api';
-import type { Tenant, TicketPage, TicketSummary } from '../api';
 import { useFocusHeading, useNow, usePoll } from '../components/hooks';
 import { countdown, duration, localHms, stateWords } from '../format';
 import { tenantHref, ticketHref } from '../router';
 
 type Tab = 'open' | 'shadow' | 'closed';
-const TABS: { id: Tab; label: string; states: string[] }[] = [
-  { id: 'open', label: 'Open', states: ['notifying', 'engaged', 'awaiting_response', 'suspended', 'resolution_submitted'] },
+const TABS: { id: Tab; label: string; states: readonly string[] }[] = [
+  { id: 'open', label: 'Open', states: OPEN_STATES },
   { id: 'shadow', label: 'Shadow', states: ['shadow'] },
-  { id: 'closed', label: 'Closed', states: ['resolved', 'dismissed'] },
+  { id: 'closed', label: 'Closed', states: CLOSED_STATES },
 ];
-const SEVERITIES = ['normal', 'critical', 'repeat'];
 const POLL_MS = 5000;
 const STALE_MS = 20_000;
 
@@ -65,7 +65,7 @@ export function Queue() {
   usePoll(
     async (signal) => {
       try {
-        const [items, tenants] = await Promise.all([fetchTab(tab, signal), api<{ items: Tenant[] }>('/v1/tenants?limit=500', { signal }).catch(() => null)]);
+        const [items, tenants] = await Promise.all([fetchTab(tab, signal), api<TenantPage>('/v1/tenants?limit=500', { signal }).catch(() => null)]);
         if (signal.aborted) return;
         setTickets(items);
         if (tenants) setNames(Object.fromEntries(tenants.items.map((t) => [t.id, t.name])));
