@@ -2,12 +2,13 @@
 // OpenAPI document with its UI.
 import { loadConfig } from '@abuse-desk/config';
 import { ENGINES } from '@abuse-desk/db/testing';
+import { cleanBurst } from '@abuse-desk/testkit';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import t from 'tap';
 import { buildApp, buildOpsApp } from './app.js';
 import type { ApiDeps } from './app.js';
-import { PROBLEM, openTestApi, verdicts } from './test-app.js';
+import { PROBLEM, openTestApi } from './test-app.js';
 
 /** The sum of a metric's samples whose labels include `labels`, from Prometheus text. */
 function sample(text: string, name: string, labels: Record<string, string>): number {
@@ -61,7 +62,7 @@ for (const engine of ENGINES) {
     });
 
     t.test('/metrics is Prometheus text and counts verdicts ingested over HTTP', async (t) => {
-      await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [...verdicts('metered', 3, { verdict: 'clean', at: api.clock.now() }), { nonsense: true }] });
+      await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [...cleanBurst('metered', 3, { at: api.clock.now() }), { nonsense: true }] });
       const r = await api.request('GET', '/metrics', { as: null });
       t.equal(r.status, 200);
       t.match(r.contentType, /^text\/plain/);

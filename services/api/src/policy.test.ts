@@ -1,8 +1,9 @@
 // The default policy and per-tenant overrides (SPEC §5): the documented default, every feature accepted,
 // round trips, audit events, and how an override merges over the default.
 import { ENGINES } from '@abuse-desk/db/testing';
+import { spamBurst } from '@abuse-desk/testkit';
 import t from 'tap';
-import { PROBLEM, openTestApi, verdicts } from './test-app.js';
+import { PROBLEM, openTestApi } from './test-app.js';
 
 // The example of SPEC §5 without the parts that come later (surge, probation).
 const SPEC_DEFAULT = {
@@ -58,7 +59,7 @@ for (const engine of ENGINES) {
       t.same((await api.request('GET', '/v1/policy', { as: 'agent' })).body, policy);
       t.match(await stored(), [{ updated_by: 'admin:test admin' }]);
 
-      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('strict', 5, { at: api.clock.now() }) });
+      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: spamBurst('strict', 5, { at: api.clock.now() }) });
       t.equal(r.body.ticketsOpened.length, 1, 'five spam now trip the policy');
     });
 
@@ -89,9 +90,9 @@ for (const engine of ENGINES) {
     });
 
     t.test('the override applies to that tenant only', async (t) => {
-      const acme = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('acme', 60, { at: api.clock.now() }) });
+      const acme = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: spamBurst('acme', 60, { at: api.clock.now() }) });
       t.same(acme.body.ticketsOpened, [], 'acme needs 200 spam now');
-      const other = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('other', 60, { at: api.clock.now() }) });
+      const other = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: spamBurst('other', 60, { at: api.clock.now() }) });
       t.equal(other.body.ticketsOpened.length, 1, 'another tenant trips at 50');
     });
 

@@ -1,5 +1,6 @@
 // Tenants and their contact lists (SPEC §7): validation at the edge, 404s, and problem+json for every refusal.
 import { ENGINES } from '@abuse-desk/db/testing';
+import { TAM, verdict } from '@abuse-desk/testkit';
 import t from 'tap';
 import { CONTACTS, PROBLEM, openTestApi } from './test-app.js';
 
@@ -47,13 +48,13 @@ for (const engine of ENGINES) {
 
     t.test('an admin replaces the ordered contact list', async (t) => {
       const r = await api.request('PUT', '/v1/tenants/acme/contacts', {
-        body: [...CONTACTS, { name: 'Tara TAM', email: 'tara@platform.example', phone: '+442071838750', role: 'tam', preferredChannel: 'phone' }],
+        body: [...CONTACTS, { ...TAM, phone: '+442071838750', preferredChannel: 'phone' }],
       });
       t.equal(r.status, 200);
       t.equal(r.body.tenantId, 'acme');
       t.match(r.body.contacts, [
-        { id: String, name: 'Alice Admin', phone: '+14155550100', email: 'alice@acme.example', role: 'contact', timezone: 'Europe/Berlin' },
-        { id: String, name: 'Bob Backup', email: 'bob@acme.example', role: 'contact' },
+        { id: String, name: 'Alice Admin', phone: '+14155550101', email: 'alice@tenant.example', role: 'contact', timezone: 'Europe/Berlin' },
+        { id: String, name: 'Bob Backup', email: 'bob@tenant.example', role: 'contact' },
         { id: String, name: 'Tara TAM', role: 'tam', preferredChannel: 'phone' },
       ]);
       const tenant = await api.request('GET', '/v1/tenants/acme', { as: 'agent' });
@@ -139,7 +140,7 @@ for (const engine of ENGINES) {
     // default maxParamLength (100) answers 414 with its own JSON for longer path parameters, before any
     t.test('a tenant id of 128 characters, the most SPEC §4 allows, is addressable', async (t) => {
       const id = 'l'.repeat(128);
-      const ingest = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [{ tenantId: id, messageId: '<long@id>', verdict: 'clean', occurredAt: api.clock.now().toISOString() }] });
+      const ingest = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [verdict({ tenantId: id, verdict: 'clean', at: api.clock.now() })] });
       t.equal(ingest.body.accepted, 1, 'verdict ingest accepts the id and creates the tenant');
       const outbound = await api.request('GET', `/v1/tenants/${id}/outbound`, { as: 'ingest' });
       t.equal(outbound.status, 200, 'an MTA can ask whether it may send');

@@ -5,6 +5,7 @@ import { connect, createApiToken } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import { openTestDb, testDatabaseUrl } from '@abuse-desk/db/testing';
 import type { Engine } from '@abuse-desk/db/testing';
+import { TestClock, contactList, spamBurst } from '@abuse-desk/testkit';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -27,15 +28,6 @@ export interface RequestOptions {
   as?: Role | null | (string & {});
   body?: unknown;
   headers?: Record<string, string>;
-}
-
-/** A clock that stands still until the test moves it, so deadlines and orderings are exact. */
-export class TestClock {
-  constructor(private at: Date = new Date()) {}
-  now = () => new Date(this.at);
-  advance(ms: number) {
-    this.at = new Date(this.at.getTime() + ms);
-  }
 }
 
 export interface TestApi {
@@ -105,33 +97,8 @@ async function backendsGone(url: string) {
 
 export const PROBLEM = /^application\/problem\+json/;
 
-export interface VerdictInput {
-  tenantId: string;
-  messageId: string;
-  verdict: 'spam' | 'phish' | 'virus' | 'clean';
-  occurredAt: string;
-  sender?: string;
-}
-
-let burstSeq = 0;
-
-/** `count` verdicts of one kind for a tenant at one instant, each with a fresh messageId. */
-export function verdicts(tenantId: string, count: number, o: { verdict?: VerdictInput['verdict']; at: Date; sender?: string }): VerdictInput[] {
-  burstSeq += 1;
-  return Array.from({ length: count }, (_, i) => ({
-    tenantId,
-    messageId: `<${burstSeq}.${i}@${tenantId}.example>`,
-    verdict: o.verdict ?? 'spam',
-    occurredAt: o.at.toISOString(),
-    ...(o.sender ? { sender: o.sender } : {}),
-  }));
-}
-
-/** Contacts under which a new ticket stays `notifying`: the first one has a phone, so the walk waits for a call. */
-export const CONTACTS = [
-  { name: 'Alice Admin', phone: '+14155550100', email: 'alice@acme.example', role: 'contact', timezone: 'Europe/Berlin' },
-  { name: 'Bob Backup', email: 'bob@acme.example', role: 'contact' },
-];
+/** Contacts under which a new ticket stays `notifying`: Alice has a phone, so the walk waits for her call; no TAM. */
+export const CONTACTS = contactList({ bob: { phone: undefined }, tam: null });
 
 /**
  * Creates a tenant with contacts and sends a spam burst over the default policy (50 spam, ratio ≥ 5 %);
@@ -142,7 +109,7 @@ export async function openTicket(api: TestApi, tenantId: string, o: { contacts?:
   if (tenant.status !== 200) throw new Error(`PUT tenant: ${tenant.status} ${tenant.text}`);
   const contacts = await api.request('PUT', `/v1/tenants/${tenantId}/contacts`, { body: o.contacts ?? CONTACTS });
   if (contacts.status !== 200) throw new Error(`PUT contacts: ${contacts.status} ${contacts.text}`);
-  const ingest = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts(tenantId, 60, { at: api.clock.now(), sender: o.sender ?? `billing@${tenantId}.example` }) });
+  const ingest = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: spamBurst(tenantId, 60, { at: api.clock.now(), sender: o.sender ?? `billing@${tenantId}.example` }) });
   if (ingest.status !== 200 || ingest.body.ticketsOpened.length !== 1) throw new Error(`POST verdicts: ${ingest.status} ${ingest.text}`);
   const ticket = await api.request('GET', `/v1/tickets/${ingest.body.ticketsOpened[0]}`, { as: 'agent' });
   return ticket.body;

@@ -2,8 +2,9 @@
 // and refusals (409 for the lifecycle, 400 for a bad body) that append no event.
 import { issueResolutionToken } from '@abuse-desk/db';
 import { ENGINES } from '@abuse-desk/db/testing';
+import { spamBurst } from '@abuse-desk/testkit';
 import t from 'tap';
-import { PROBLEM, RESOLUTION_TIMEOUT_SECONDS, eventCount, openTestApi, openTicket, verdicts } from './test-app.js';
+import { PROBLEM, RESOLUTION_TIMEOUT_SECONDS, eventCount, openTestApi, openTicket } from './test-app.js';
 import type { TestApi } from './test-app.js';
 
 const SECOND = 1000;
@@ -64,7 +65,7 @@ for (const engine of ENGINES) {
 
     t.test('tickets opened in the same instant page without loss or repeat', async (t) => {
       const at = api.clock.now();
-      const batch = ['tie-a', 'tie-b', 'tie-c'].flatMap((tenant) => verdicts(tenant, 60, { at }));
+      const batch = ['tie-a', 'tie-b', 'tie-c'].flatMap((tenant) => spamBurst(tenant, 60, { at }));
       const opened = (await api.request('POST', '/v1/verdicts', { as: 'ingest', body: batch })).body.ticketsOpened as string[];
       t.equal(opened.length, 3);
       const seen: string[] = [];

@@ -1,7 +1,8 @@
 // HTTP verdict ingest (SPEC §4): validation per verdict, dedupe, per-minute counts, and tickets opened by a burst.
 import { ENGINES } from '@abuse-desk/db/testing';
+import { cleanBurst, spamBurst, verdict, verdictBurst } from '@abuse-desk/testkit';
 import t from 'tap';
-import { PROBLEM, openTestApi, verdicts } from './test-app.js';
+import { PROBLEM, openTestApi } from './test-app.js';
 
 const MINUTE = 60_000;
 
@@ -43,21 +44,21 @@ for (const engine of ENGINES) {
     });
 
     t.test('a verdict repeated inside one batch is counted once', async (t) => {
-      const one = { tenantId: 'twice', messageId: '<same@twice>', verdict: 'clean', occurredAt: at.toISOString() };
+      const one = verdict({ tenantId: 'twice', verdict: 'clean', at });
       const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [one, one] });
       t.equal(r.status, 200);
       t.match(r.body, { accepted: 1, duplicates: 1, rejected: 0 });
     });
 
     t.test('a body that is not an array is refused with 400', async (t) => {
-      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: { tenantId: 'x', messageId: 'm', verdict: 'spam', occurredAt: at.toISOString() } });
+      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdict({ tenantId: 'x', at }) });
       t.equal(r.status, 400);
       t.match(r.contentType, PROBLEM);
       t.match(r.body, { status: 400, errors: [{ field: 'body' }] });
     });
 
     t.test('more than 10,000 verdicts in one request are refused with 400 and none is counted', async (t) => {
-      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('huge', 10_001, { verdict: 'clean', at }) });
+      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: cleanBurst('huge', 10_001, { at }) });
       t.equal(r.status, 400);
       t.match(r.contentType, PROBLEM);
       t.match(r.body, { status: 400, errors: [{ field: 'body', message: /10000/ }] });
@@ -66,14 +67,14 @@ for (const engine of ENGINES) {
     });
 
     t.test('exactly 10,000 verdicts (a body over 1 MiB) are all accepted', async (t) => {
-      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('huge', 10_000, { verdict: 'clean', at, sender: 'newsletter@huge.example' }) });
+      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: cleanBurst('huge', 10_000, { at, sender: 'newsletter@huge.example' }) });
       t.equal(r.status, 200);
       t.same(r.body, { accepted: 10_000, duplicates: 0, rejected: 0, errors: [], ticketsOpened: [] });
     });
 
     t.test('a burst over the default policy opens exactly one ticket and returns its number', async (t) => {
       await api.request('PUT', '/v1/tenants/burst', { body: { name: 'Burst Mail' } });
-      const batch = [...verdicts('burst', 55, { at, sender: 'billing@burst.example' }), ...verdicts('burst', 5, { at, verdict: 'phish', sender: 'it@burst.example' }), ...verdicts('burst', 40, { at, verdict: 'clean' })];
+      const batch = [...spamBurst('burst', 55, { at, sender: 'billing@burst.example' }), ...verdictBurst('burst', 5, { verdict: 'phish', at, sender: 'it@burst.example' }), ...cleanBurst('burst', 40, { at })];
       const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: batch });
       t.equal(r.status, 200);
       t.match(r.body, { accepted: 100, duplicates: 0, rejected: 0 });
@@ -92,7 +93,7 @@ for (const engine of ENGINES) {
         evidence: { rule: 'spam', windowSeconds: 600, counts: { spam: 55, phish: 5, virus: 0, clean: 40 }, total: 100, ratio: 0.6, topSenders: [{ sender: 'billing@burst.example', count: 55 }, { sender: 'it@burst.example', count: 5 }] },
       });
 
-      const more = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('burst', 10, { at }) });
+      const more = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: spamBurst('burst', 10, { at }) });
       t.same(more.body.ticketsOpened, [], 'a later trip opens no second ticket');
       const tickets = await api.request('GET', '/v1/tickets?tenantId=burst', { as: 'agent' });
       t.equal(tickets.body.items.length, 1, 'one open ticket per tenant');
@@ -101,7 +102,7 @@ for (const engine of ENGINES) {
     });
 
     t.test('a burst below the threshold opens no ticket', async (t) => {
-      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('quiet', 49, { at }) });
+      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: spamBurst('quiet', 49, { at }) });
       t.same(r.body.ticketsOpened, []);
       t.equal((await api.request('GET', '/v1/tickets?tenantId=quiet', { as: 'agent' })).body.items.length, 0);
     });
@@ -110,7 +111,7 @@ for (const engine of ENGINES) {
       const m0 = new Date(Math.floor(at.getTime() / MINUTE) * MINUTE - 2 * MINUTE); // the start of a minute
       await api.request('POST', '/v1/verdicts', {
         as: 'ingest',
-        body: [...verdicts('counted', 3, { at: m0 }), ...verdicts('counted', 2, { at: new Date(m0.getTime() + 30_000), verdict: 'virus' }), ...verdicts('counted', 4, { at: new Date(m0.getTime() + MINUTE), verdict: 'clean' }), ...verdicts('counted', 1, { at: new Date(m0.getTime() + MINUTE + 59_000), verdict: 'phish' })],
+        body: [...spamBurst('counted', 3, { at: m0 }), ...verdictBurst('counted', 2, { verdict: 'virus', at: new Date(m0.getTime() + 30_000) }), ...cleanBurst('counted', 4, { at: new Date(m0.getTime() + MINUTE) }), ...verdictBurst('counted', 1, { verdict: 'phish', at: new Date(m0.getTime() + MINUTE + 59_000) })],
       });
       const r = await api.request('GET', '/v1/tenants/counted/counts', { as: 'agent' });
       t.equal(r.status, 200);
@@ -132,7 +133,7 @@ for (const engine of ENGINES) {
     });
 
     t.test('a tenant first seen in verdicts is listed, without contacts, and its ticket is flagged', async (t) => {
-      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: verdicts('newcomer', 60, { at, sender: 'a@newcomer.example' }) });
+      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: spamBurst('newcomer', 60, { at, sender: 'a@newcomer.example' }) });
       t.equal(r.body.ticketsOpened.length, 1);
       const list = await api.request('GET', '/v1/tenants?limit=500', { as: 'agent' });
       const tenant = list.body.items.find((i: { id: string }) => i.id === 'newcomer');
@@ -141,7 +142,7 @@ for (const engine of ENGINES) {
     });
 
     t.test('a verdict post answers 401 without a token and counts nothing', async (t) => {
-      const r = await api.request('POST', '/v1/verdicts', { as: null, body: verdicts('anon', 1, { at }) });
+      const r = await api.request('POST', '/v1/verdicts', { as: null, body: spamBurst('anon', 1, { at }) });
       t.equal(r.status, 401);
       t.match(r.contentType, PROBLEM);
       t.equal((await api.db.selectFrom('tenants').select('id').where('id', '=', 'anon').execute()).length, 0);
