@@ -30,8 +30,10 @@ export interface TwilioStandin {
   /**
    * The next `count` (default 1) Calls.json creates: `http500` creates the call and answers 500;
    * `timeout` creates the call and never answers; `http400` answers 21211 and creates nothing.
+   * For call updates (`update`): `timeout` never answers and changes nothing (the request was lost on
+   * its way), `http500` answers 500 and changes nothing.
    */
-  failNext(kind: 'create', mode: TwilioStandinFailMode, count?: number): void;
+  failNext(kind: 'create' | 'update', mode: TwilioStandinFailMode, count?: number): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
   const requests: RecordedRequest[] = [];
   const registry = new CallRegistry(accountSid);
   const failures: TwilioStandinFailMode[] = [];
+  const updateFailures: TwilioStandinFailMode[] = [];
   const ops = callOperations();
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -139,6 +142,15 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
       send(res, 200, registry.json(call));
       return;
     }
+    const updateFailure = updateFailures.shift();
+    if (updateFailure === 'timeout') {
+      held.add(res);
+      return;
+    }
+    if (updateFailure) {
+      send(res, 500, twilioError(500, 20500, 'Internal Server Error'));
+      return;
+    }
     const reply = registry.update(call, form, at);
     send(res, reply.status, reply.body);
   };
@@ -163,8 +175,8 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
     requests,
     calls: registry.calls,
     failNext(kind, mode, count = 1) {
-      if (kind !== 'create') throw new Error(`failNext: unsupported kind ${String(kind)}`);
-      for (let i = 0; i < count; i++) failures.push(mode);
+      if (kind === 'update' && mode === 'http400') throw new Error('failNext: http400 is for creates only');
+      for (let i = 0; i < count; i++) (kind === 'create' ? failures : updateFailures).push(mode);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
