@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { readWithKcat, startKafkaBroker, waitUntil } from '@abuse-desk/testkit';
+import { readWithKcat, spamBurst, startKafkaBroker, waitUntil } from '@abuse-desk/testkit';
 import t from 'tap';
 import { client, freePort, prepareService } from './harness.js';
 
@@ -74,13 +74,11 @@ t.test('suspensions and reinstatements reach the webhook and the control topic, 
   t.teardown(() => svc.stop());
   await svc.start();
   const api = client(svc.baseUrl);
-  const spam = (tenantId: string) =>
-    Array.from({ length: 60 }, (_, i) => ({ tenantId, messageId: `<${tenantId}-${i}@x>`, verdict: 'spam', occurredAt: new Date().toISOString() }));
 
   // Tenant "down" has a receiver that fails for it; "fine" must not be held up by that.
   receiver.setMode((tenantId) => (tenantId === 'down' ? '500' : 'ok'));
-  const down = (await api('POST', '/v1/verdicts', spam('down'))).body.ticketsOpened[0];
-  const fine = (await api('POST', '/v1/verdicts', spam('fine'))).body.ticketsOpened[0];
+  const down = (await api('POST', '/v1/verdicts', spamBurst('down', 60))).body.ticketsOpened[0];
+  const fine = (await api('POST', '/v1/verdicts', spamBurst('fine', 60))).body.ticketsOpened[0];
   t.ok(down && fine);
   await waitUntil(() => receiver.received.some((e) => e.tenantId === 'fine' && e.type === 'outbound.suspended'), { timeoutMs: 30_000, message: "fine's suspension was held up" });
   t.notOk(receiver.received.some((e) => e.tenantId === 'down'), "down's event is not delivered while its receiver fails");
@@ -148,7 +146,7 @@ t.test('an MTA polls outbound status with ETags and lists every suspended tenant
   const admin = client(svc.baseUrl);
   const ingest = client(svc.baseUrl, (await admin('POST', '/v1/tokens', { name: 'mta', role: 'ingest' })).body.token);
   for (const id of ['mta-a', 'mta-b', 'mta-c']) {
-    await admin('POST', '/v1/verdicts', Array.from({ length: 60 }, (_, i) => ({ tenantId: id, messageId: `<${i}@${id}>`, verdict: 'spam', occurredAt: new Date().toISOString() })));
+    await admin('POST', '/v1/verdicts', spamBurst(id, 60));
   }
   await waitUntil(async () => (await ingest('GET', '/v1/outbound/suspended?limit=2')).body.items?.length === 2, { message: 'nobody was suspended' });
   const first = await ingest('GET', '/v1/outbound/suspended?limit=2');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase, testDatabaseUrl } from '@abuse-desk/db/testing';
+import { contactList, verdictBurst } from '@abuse-desk/testkit';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'services/main/dist/main.js');
@@ -167,20 +168,18 @@ export function client(baseUrl: string, token: string = ADMIN_TOKEN) {
   };
 }
 
-/** A burst of verdicts that trips the default policy (50 spam at ≥ 5 %). */
+/**
+ * A burst that trips the default policy (50 spam at ≥ 5 %) the way mail arrives: a quarter of it clean,
+ * from two senders, spread over the `n / 2` seconds before `at`, two recipients each.
+ */
 export function spamBurst(tenantId: string, n = 80, at = new Date()) {
-  return Array.from({ length: n }, (_, i) => ({
-    tenantId,
-    messageId: `<burst-${at.getTime()}-${i}@${tenantId}.example>`,
+  return verdictBurst(tenantId, n, (i) => ({
     verdict: i % 4 === 0 ? 'clean' : 'spam',
-    occurredAt: new Date(at.getTime() - (n - i) * 500).toISOString(),
+    at: new Date(at.getTime() - (n - i) * 500),
     sender: i % 3 === 0 ? `promo@${tenantId}.example` : `billing@${tenantId}.example`,
     recipients: 2,
   }));
 }
 
-export const CONTACTS = [
-  { name: 'Alice Admin', phone: '+14155550101', email: 'alice@tenant.example', role: 'contact', timezone: 'Europe/Berlin' },
-  { name: 'Bob Backup', phone: '+14155550102', email: 'bob@tenant.example', role: 'contact' },
-  { name: 'Tara TAM', email: 'tara@platform.example', role: 'tam', preferredChannel: 'email' },
-];
+/** testkit's contact list as it is: Alice and Bob with phones, and Tara the TAM. */
+export const CONTACTS = contactList();

@@ -1,7 +1,8 @@
 // Counting from Kafka (issue #3) against a real Kafka-protocol broker and PostgreSQL: verdicts produced by
 // kcat (a client that is not ours), a poison message between good ones, two counter processes sharing
 // the partitions with one SIGKILLed mid-stream, and enforcement events read back from the control topic.
-import { produceWithKcat, readWithKcat, startKafkaBroker, startSmtpSink, waitUntil } from '@abuse-desk/testkit';
+import { produceWithKcat, readWithKcat, startKafkaBroker, startSmtpSink, verdict, waitUntil } from '@abuse-desk/testkit';
+import type { VerdictOverrides } from '@abuse-desk/testkit';
 import pg from 'pg';
 import t from 'tap';
 import { client, prepareService } from './harness.js';
@@ -10,10 +11,10 @@ import { testDatabaseUrl } from '@abuse-desk/db/testing';
 const testAdminUrl = () => testDatabaseUrl(process.env);
 
 
-const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
-const verdict = (tenantId: string, i: number, kind: string, minutesAgo = 0) => ({
+/** A verdict as a Kafka message keyed by its tenant; its messageId follows `i`, so the same `i` is a repeat. */
+const message = (tenantId: string, i: number, kind: VerdictOverrides['verdict'], minutesAgo = 0) => ({
   key: tenantId,
-  value: JSON.stringify({ tenantId, messageId: `<${tenantId}-${i}@mail.example>`, verdict: kind, occurredAt: at(minutesAgo), sender: `s${i % 3}@${tenantId}.example`, recipients: 1 }),
+  value: JSON.stringify(verdict({ tenantId, messageId: `<${tenantId}-${i}@mail.example>`, verdict: kind, at: new Date(Date.now() - minutesAgo * 60_000), sender: `s${i % 3}@${tenantId}.example` })),
 });
 
 async function query<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
@@ -41,8 +42,8 @@ t.test('verdicts produced by kcat are counted like HTTP ingest, a poison message
   const api = client(svc.baseUrl);
 
   const good = [
-    ...Array.from({ length: 60 }, (_, i) => verdict('kspam', i, i % 6 === 0 ? 'clean' : 'spam')),
-    ...Array.from({ length: 40 }, (_, i) => verdict('kclean', i, 'clean')),
+    ...Array.from({ length: 60 }, (_, i) => message('kspam', i, i % 6 === 0 ? 'clean' : 'spam')),
+    ...Array.from({ length: 40 }, (_, i) => message('kclean', i, 'clean')),
   ];
   const poison = [{ key: 'kspam', value: '{"tenantId":"kspam","verdict":"spam"' }, { key: 'kspam', value: '{"tenantId":"kspam","messageId":"x","verdict":"bacon","occurredAt":"2026-11-22T10:15:00Z"}' }];
   await produceWithKcat(broker.brokers, 'outbound-verdicts', [...good.slice(0, 30), ...poison, ...good.slice(30), ...good.slice(0, 10)]);
@@ -100,7 +101,7 @@ t.test('two counters share the partitions; one is SIGKILLed mid-stream and resta
   const total = 16_000;
   const stream = Array.from({ length: total }, (_, i) => {
     const tenant = tenants[i % tenants.length]!;
-    return verdict(tenant, i, spammy.has(tenant) && i % 3 !== 0 ? 'spam' : 'clean', (i % 5) * 0.5);
+    return message(tenant, i, spammy.has(tenant) && i % 3 !== 0 ? 'spam' : 'clean', (i % 5) * 0.5);
   });
   // Every 20th message is sent again later: a producer retry.
   const repeats = stream.filter((_, i) => i % 20 === 0);
@@ -152,14 +153,14 @@ t.test('while PostgreSQL refuses connections the counter pauses and says so; aft
   const admin = testAdminUrl();
   const total = () => query<{ n: number }>(svc.databaseUrl!, 'select coalesce(sum(spam + phish + virus + clean), 0)::int as n from counts').then((r) => r[0]!.n);
 
-  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 200 }, (_, i) => verdict('steady', i, 'clean')));
+  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 200 }, (_, i) => message('steady', i, 'clean')));
   await waitUntil(async () => (await total()) === 200, { message: 'the first verdicts were not counted' });
 
   // The outage: no new connections, and the existing ones are cut.
   await query(admin, `alter database ${dbName} with allow_connections false`);
   await query(admin, 'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [dbName]);
   t.teardown(() => query(admin, `alter database ${dbName} with allow_connections true`).then(() => undefined));
-  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 300 }, (_, i) => verdict('steady', 200 + i, 'clean')));
+  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 300 }, (_, i) => message('steady', 200 + i, 'clean')));
   const ready = await waitUntil(async () => {
     const r = await fetch(`${svc.processUrls[0]}/readyz`).catch(() => null);
     return r && r.status === 503 ? r.json() : null;

@@ -1,6 +1,6 @@
 // The outbreaks of issue #6, end to end on PGlite and PostgreSQL: a virus outbreak suspended at once, a
 // mail storm against the tenant's own baseline, a repeat offender on probation, and shadow mode.
-import { startSmtpSink, waitUntil } from '@abuse-desk/testkit';
+import { spamBurst, startSmtpSink, verdict, verdictBurst, waitUntil } from '@abuse-desk/testkit';
 import t from 'tap';
 import { CONTACTS, client, label, prepareService } from './harness.js';
 import type { Arrangement } from './harness.js';
@@ -9,8 +9,6 @@ const arrangements: Arrangement[] = [
   { engine: 'pglite', processes: 'one' },
   { engine: 'postgres', processes: 'one' },
 ];
-
-const v = (tenantId: string, id: string, verdict: string, at: Date, sender = `mailer@${tenantId}.example`) => ({ tenantId, messageId: `<${id}@${tenantId}>`, verdict, occurredAt: at.toISOString(), sender });
 
 for (const arrangement of arrangements) {
   t.test(label(arrangement), async (t) => {
@@ -29,7 +27,7 @@ for (const arrangement of arrangements) {
 
     t.test('a virus outbreak with action "suspend" disables outbound mail before any call or email, and the walk still runs', async (t) => {
       await tenant('relay', { critical: { windowSeconds: 300, minVirus: 5, action: 'suspend' } });
-      const r = await api('POST', '/v1/verdicts', Array.from({ length: 5 }, (_, i) => v('relay', `vir${i}`, 'virus', now)));
+      const r = await api('POST', '/v1/verdicts', verdictBurst('relay', 5, { verdict: 'virus', at: now }));
       const number = r.body.ticketsOpened[0];
       const opened = (await api('GET', `/v1/tickets/${number}`)).body;
       t.match(opened, { state: 'suspended', severity: 'critical', rule: 'virus', outboundDisabled: true, deadlineAt: null });
@@ -53,10 +51,15 @@ for (const arrangement of arrangements) {
       await tenant('newsletter', { surge });
       // A day of ordinary traffic: 10 messages in each of the last 250 five-minute windows before this one.
       const windowStart = Math.floor(now.getTime() / 60_000) * 60_000 - 4 * 60_000;
-      const history = [];
-      for (let w = 1; w <= 250; w++) for (let i = 0; i < 10; i++) history.push(v('newsletter', `h${w}-${i}`, 'clean', new Date(windowStart - w * 300_000 + i * 1000)));
+      const history = Array.from({ length: 250 }, (_, w) =>
+        verdictBurst('newsletter', 10, (i) => ({ verdict: 'clean', at: new Date(windowStart - (w + 1) * 300_000 + i * 1000), sender: 'mailer@newsletter.example' })),
+      ).flat();
       t.same((await api('POST', '/v1/verdicts', history)).body.ticketsOpened, [], 'ordinary traffic trips nothing');
-      const storm = Array.from({ length: 300 }, (_, i) => v('newsletter', `storm${i}`, i < 3 ? 'spam' : 'clean', new Date(windowStart + (i % 240) * 1000), i % 2 ? 'promo@newsletter.example' : 'list@newsletter.example'));
+      const storm = verdictBurst('newsletter', 300, (i) => ({
+        verdict: i < 3 ? 'spam' : 'clean',
+        at: new Date(windowStart + (i % 240) * 1000),
+        sender: i % 2 ? 'promo@newsletter.example' : 'list@newsletter.example',
+      }));
       const r = await api('POST', '/v1/verdicts', storm);
       t.equal(r.body.ticketsOpened.length, 1, 'the storm opens a ticket although almost nothing is spam');
       const tk = (await api('GET', `/v1/tickets/${r.body.ticketsOpened[0]}`)).body;
@@ -67,7 +70,7 @@ for (const arrangement of arrangements) {
 
     t.test('a tenant re-enabled today that spams again is on probation: half the threshold trips a repeat ticket, suspended at once', async (t) => {
       await tenant('again');
-      const first = (await api('POST', '/v1/verdicts', Array.from({ length: 60 }, (_, i) => v('again', `a${i}`, 'spam', now)))).body.ticketsOpened[0];
+      const first = (await api('POST', '/v1/verdicts', spamBurst('again', 60, { at: now }))).body.ticketsOpened[0];
       await api('POST', `/v1/tickets/${first}/suspend`, { reason: 'confirmed spam run' });
       const resolved = await api('POST', `/v1/tickets/${first}/resolve`, { note: 'password reset' });
       t.equal(resolved.status, 200);
@@ -75,9 +78,9 @@ for (const arrangement of arrangements) {
       t.match(probation, { active: true });
       t.ok(new Date(probation.until).getTime() - Date.now() > 23 * 3600_000, 'for 24 hours by default');
       // Verdicts from before the reinstatement cannot trip again.
-      t.same((await api('POST', '/v1/verdicts', [v('again', 'late-old', 'spam', now)])).body.ticketsOpened, [], 'an old verdict does not re-trip');
+      t.same((await api('POST', '/v1/verdicts', [verdict({ tenantId: 'again', at: now })])).body.ticketsOpened, [], 'an old verdict does not re-trip');
       const later = new Date(Date.now() + 90_000);
-      const r = await api('POST', '/v1/verdicts', Array.from({ length: 25 }, (_, i) => v('again', `b${i}`, 'spam', later)));
+      const r = await api('POST', '/v1/verdicts', spamBurst('again', 25, { at: later }));
       t.equal(r.body.ticketsOpened.length, 1, '25 spam (half of 50) trip during probation');
       const tk = (await api('GET', `/v1/tickets/${r.body.ticketsOpened[0]}`)).body;
       t.match(tk, { severity: 'repeat', state: 'suspended', outboundDisabled: true });
@@ -88,7 +91,7 @@ for (const arrangement of arrangements) {
     t.test('a shadow policy records a shadow ticket and contacts nobody, suspends nothing', async (t) => {
       await tenant('trial', { mode: 'shadow' });
       const before = sink.messages.length;
-      const r = await api('POST', '/v1/verdicts', Array.from({ length: 60 }, (_, i) => v('trial', `s${i}`, 'spam', now)));
+      const r = await api('POST', '/v1/verdicts', spamBurst('trial', 60, { at: now }));
       const number = r.body.ticketsOpened[0];
       const tk = (await api('GET', `/v1/tickets/${number}`)).body;
       t.match(tk, { state: 'shadow', outboundDisabled: false, walking: false });
