@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (pnpm packages; kcat and chromium from Debian when missing; starts the
-# local PostgreSQL if it is stopped), type-checks and builds everything, then runs every test with tap.
+# local PostgreSQL if it is stopped), type-checks and builds everything, checks that each package.json lists
+# exactly what its package imports (scripts/check-deps.mjs), then runs every test with tap.
 # Database tests run on embedded PGlite and on PostgreSQL at TEST_DATABASE_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ fi
 
 pnpm install --frozen-lockfile --prefer-offline
 pnpm -s build
+node scripts/check-deps.mjs
 mkdir -p test-artifacts
 if [ $# -gt 0 ]; then
   exec pnpm exec tap "$@"
