@@ -3,7 +3,7 @@
 import { TICKET_STATES } from '@abuse-desk/contracts';
 import t from 'tap';
 import { decide } from './engine.js';
-import type { Decision, EngineEffect, TicketCommand } from './engine.js';
+import type { Decision, EngineEffect, TicketCommand } from './ticket.js';
 import { allowedActions, transition } from './ticket-state.js';
 import { NOW, ctx, minutesAfter, ticketIn } from './engine.fixtures.js';
 

@@ -2,7 +2,7 @@
 // trip that suspends at once, later trips on an open ticket, and a shadow ticket superseded by a real one.
 import t from 'tap';
 import { decide } from './engine.js';
-import type { Decision, EngineEffect } from './engine.js';
+import type { Decision, EngineEffect } from './ticket.js';
 import { CONTACTS, EVIDENCE, NOW, TIMEOUT_SECONDS, ctx, minutesAfter, ticketIn, tripEvent } from './engine.fixtures.js';
 
 const accepted = (d: Decision) => {

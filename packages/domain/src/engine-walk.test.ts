@@ -2,7 +2,7 @@
 // live calls); anything else sends the follow-up and calls the next contact, until the list runs out.
 import t from 'tap';
 import { decide } from './engine.js';
-import type { Decision, EndedAttempt, EngineEffect } from './engine.js';
+import type { Decision, EndedAttempt, EngineEffect } from './ticket.js';
 import type { CallOutcome } from './walk.js';
 import { NOW, TIMEOUT_SECONDS, ctx, minutesAfter, ticketIn } from './engine.fixtures.js';
 

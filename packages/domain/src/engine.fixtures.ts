@@ -1,7 +1,7 @@
 // Tickets, contacts and trips for the engine's unit tests (no database): a typical ticket in each state,
 // as the store would load it.
 import type { TicketState } from '@abuse-desk/contracts';
-import type { EngineContext, Evidence, TicketSnapshot } from './engine.js';
+import type { EngineContext, Evidence, TicketSnapshot } from './ticket.js';
 import type { Trip } from './policy.js';
 import type { WalkContact } from './walk.js';
 

@@ -1,0 +1,118 @@
+// The engine's vocabulary: a ticket as the engine sees it, the events it meets, the effects it asks for
+// and the decision it returns. engine.ts decides; the database layer stores these shapes.
+import type { Policy, Rule, Severity, TicketState } from '@abuse-desk/contracts';
+import type { Trip, WindowCounts } from './policy.js';
+import type { Command, TicketFacts } from './ticket-state.js';
+import type { AttemptKind, CallOutcome, PlannedAttempt, WalkContact } from './walk.js';
+
+/** What a ticket says about why it was opened (SPEC §1.2), shown to agents and in every email. */
+export interface Evidence {
+  rule: Rule;
+  windowSeconds: number;
+  windowStart: string;
+  windowEnd: string;
+  counts: WindowCounts;
+  total: number;
+  ratio: number;
+  thresholds: Record<string, number>;
+  topSenders: { sender: string; count: number }[];
+  /** Surge tickets: the window's volume, the tenant's baseline for such a window, and their ratio. */
+  surge?: { volume: number; baseline: number; multiple: number | null };
+  /** Tickets opened during probation: when it ends. */
+  probationUntil?: string;
+}
+
+/** Everything the engine knows of a ticket: its state facts, its walk and its record. */
+export interface TicketSnapshot extends TicketFacts {
+  tenantId: string;
+  severity: Severity;
+  rule: Rule;
+  evidence: Evidence;
+  /** The contact list as it was when the ticket opened: the walk uses this snapshot. */
+  contacts: WalkContact[];
+  noContacts: boolean;
+  /** The walk position: the contact whose call the walk waits for (contacts.length-ish when exhausted). */
+  walkPosition: number;
+  resolution: { actionsTaken: string; contactName: string | null; submittedAt: Date } | null;
+  tripCount: number;
+  lastTripAt: Date;
+  /** The sequence number of the ticket's last event; events are numbered 1, 2, … per ticket. */
+  eventSeq: number;
+  openedAt: Date;
+  closedAt: Date | null;
+}
+
+export interface TicketEventRecord {
+  seq: number;
+  at: Date;
+  actor: string;
+  type: string;
+  fromState: TicketState | null;
+  toState: TicketState | null;
+  reason: string | null;
+  data: Record<string, unknown> | null;
+}
+
+/** A contact attempt to create: one call or one email to one person, keyed (ticket, contact, kind, step). */
+export interface AttemptSpec extends PlannedAttempt {
+  contactName: string;
+  address: string;
+  timezone: string | null;
+}
+
+export type EnforcementAction = 'outbound.suspended' | 'outbound.reinstated';
+
+export type EngineEffect =
+  | { type: 'create_attempts'; attempts: AttemptSpec[] }
+  /** The walk stopped: its calls and follow-ups not yet started are cancelled. */
+  | { type: 'cancel_pending_walk'; kinds: readonly AttemptKind[] }
+  /** Someone acknowledged: every other live call of the ticket is ended (a durable call command each). */
+  | { type: 'cancel_live_calls'; exceptAttemptId: string }
+  /** The tenant's outbound mail goes off or on, with an enforcement event (SPEC §9) in the outbox. */
+  | { type: 'enforce'; action: EnforcementAction; reason: string }
+  /** After a resolve: thresholds × factor until `until`, counting restarts at `since`. */
+  | { type: 'start_probation'; since: Date; until: Date; factor: number; actor: string; reason: string };
+
+/** A command from outside the engine (agent, tenant, enforcer), with what it carries. */
+export type TicketCommand =
+  | Exclude<Command, { type: 'walk_exhausted' | 'suspend_on_open' | 'resolution_submitted' }>
+  | { type: 'resolution_submitted'; actionsTaken: string; contactName: string | null };
+
+export interface EndedAttempt {
+  id: string;
+  contactId: string;
+  contactName: string;
+  kind: AttemptKind;
+  step: number;
+}
+
+export type EngineEvent =
+  | { type: 'trip'; tenantId: string; trip: Trip; evidence: Evidence; contacts: WalkContact[] }
+  | { type: 'call_ended'; attempt: EndedAttempt; outcome: CallOutcome }
+  | TicketCommand;
+
+export interface EngineContext {
+  now: Date;
+  resolutionTimeoutSeconds: number;
+  /** Who caused the event: `agent:…`, `tenant:…`, `system:counter`, `twilio`, … */
+  actor: string;
+  /** The words given with a command (the note, the reason). */
+  reason?: string | null;
+  /** Extra facts recorded on the command's event. */
+  data?: Record<string, unknown> | null;
+  /** The tenant's policy in force: its mode decides shadow tickets, its probation what a resolve starts. */
+  policy: Pick<Policy, 'mode' | 'probation'>;
+}
+
+export type Decision =
+  | {
+      ok: true;
+      /** The ticket after the event; `opened` when it is new (no id or number yet: the store assigns them). */
+      ticket: TicketSnapshot;
+      opened: boolean;
+      events: TicketEventRecord[];
+      effects: EngineEffect[];
+      /** The event closed this ticket to make room for a new one: decide the same event again with no ticket. */
+      reopen: boolean;
+    }
+  | { ok: false; reason: 'invalid_transition'; detail: string };
