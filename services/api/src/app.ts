@@ -1,7 +1,6 @@
 // The fastify app factory: buildApp(deps) wires every plugin explicitly and never listens, so tests use
 // app.inject() and main.ts owns the socket. buildOpsApp serves only health and metrics, for processes
 // that do not run the api role.
-import type { VoiceChannel } from '@abuse-desk/channels';
 import type { Config } from '@abuse-desk/config';
 import type { Db } from '@abuse-desk/db';
 import { existsSync } from 'node:fs';
@@ -41,8 +40,6 @@ export interface ApiDeps {
   readiness: ReadinessCheck[];
   /** Called after a request queued work (attempts, deadlines), so same-process workers start at once. */
   onWorkQueued?: () => void;
-  /** The voice channel, for the Twilio webhooks (cancel other calls, play the voicemail). */
-  voice?: VoiceChannel;
 }
 
 /** Request URLs without secrets: resolution tokens travel in the path. */

@@ -120,7 +120,7 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
     }
   }
 
-  const deps: ApiDeps = { db, config, logger, clock, registry, readiness, onWorkQueued, voice };
+  const deps: ApiDeps = { db, config, logger, clock, registry, readiness, onWorkQueued };
   const app = roles.has('api') ? await buildApp(deps) : await buildOpsApp(deps);
 
   return {
