@@ -52,7 +52,7 @@ export async function openTicketFor(db: Db, tenantId: string, now: Date, contact
   return { ticket, opened, contactId };
 }
 
-export const command = (db: Db, ticketId: string, c: TicketCommand, ctx: Omit<CommandContext, 'resolutionTimeoutSeconds' | 'destinations'>) =>
+export const command = (db: Db, ticketId: string, c: TicketCommand, ctx: Omit<CommandContext, 'resolutionTimeoutSeconds' | 'destinations'> & { destinations?: CommandContext['destinations'] }) =>
   db.transaction().execute((trx) => applyCommand(trx, ticketId, c, { resolutionTimeoutSeconds: TIMEOUT_SECONDS, destinations: ['kafka', 'webhook'], ...ctx }));
 
 export const callEnded = (db: Db, attemptId: string, outcome: CallOutcome, now: Date) =>
