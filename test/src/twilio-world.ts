@@ -1,15 +1,17 @@
 // A service with Twilio through the local stand-in, an SMTP sink and a tenant whose ticket is open: the
 // world of the Twilio end-to-end tests.
-import { signedPost, startSmtpSink, startTwilioStandin, waitUntil } from '@abuse-desk/testkit';
+import { ALICE as KIT_ALICE, BOB as KIT_BOB, TAM, signedPost, startSmtpSink, startTwilioStandin, waitUntil } from '@abuse-desk/testkit';
 import type { SmtpSink, TwilioStandin } from '@abuse-desk/testkit';
 import type { Test } from 'tap';
 import { client, prepareService, spamBurst } from './harness.js';
 import type { Arrangement, Service } from './harness.js';
 
 export const FROM = '+15005550006';
-export const ALICE = { name: 'Alice Admin', phone: '+14155550101', email: 'alice@tenant.example', role: 'contact', timezone: 'Europe/Berlin' };
-export const BOB = { name: 'Bob Backup', phone: '+14155550102', email: 'bob@tenant.example', role: 'contact' };
-export const TAM_EMAIL = { name: 'Tara TAM', email: 'tara@platform.example', role: 'tam', preferredChannel: 'email' };
+/** The testkit's contacts, with the phone and email these tests dial and read. */
+const reachable = (c: typeof KIT_ALICE) => ({ ...c, phone: c.phone!, email: c.email! });
+export const ALICE = reachable(KIT_ALICE);
+export const BOB = reachable(KIT_BOB);
+export const TAM_EMAIL = TAM;
 export const TAM_PHONE = { name: 'Tom TAM', phone: '+14155550109', email: 'tom@platform.example', role: 'tam', preferredChannel: 'phone' };
 
 export interface World {

@@ -1,8 +1,11 @@
 // Test support: every database test runs on both engines, each suite on its own fresh database.
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import pg from 'pg';
 import { connect } from './connect.js';
-import type { DbHandle } from './connect.js';
+import type { Db, DbHandle } from './connect.js';
+import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
 
 export const ENGINES = ['pglite', 'postgres'] as const;
@@ -53,4 +56,21 @@ export async function openTestDb(engine: Engine, env: Record<string, string | un
       await created.drop();
     },
   };
+}
+
+type Filter = Record<string, string | number | boolean | null>;
+
+/** What a test looks at after an action: a table's rows as stored, filtered by equal columns, in `orderBy` order. */
+export async function storedRows<T extends keyof Database>(db: Db, table: T, where: Filter = {}, orderBy?: string): Promise<Selectable<Database[T]>[]> {
+  let q = (db as Kysely<any>).selectFrom(table).selectAll();
+  for (const [column, value] of Object.entries(where)) q = value === null ? q.where(sql.ref(column), 'is', null) : q.where(sql.ref(column), '=', value);
+  if (orderBy) q = q.orderBy(sql.ref(orderBy));
+  return (await q.execute()) as Selectable<Database[T]>[];
+}
+
+/** Removes a table's rows matching the filter (a test putting a setting back to none). */
+export async function deleteRows(db: Db, table: keyof Database, where: Filter): Promise<void> {
+  let q = (db as Kysely<any>).deleteFrom(table);
+  for (const [column, value] of Object.entries(where)) q = q.where(sql.ref(column), '=', value);
+  await q.execute();
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isFinalCallStatus, isVoicemail, outcomeOfEndedCall } from './call.js';
+import { callCommandAction, callDispatch, commandForAnsweredBy, isFinalCallStatus, isVoicemail, outcomeOfEndedCall } from './call.js';
 
 t.test('a completed call counts as answered, never as reached', async (t) => {
   t.equal(outcomeOfEndedCall('completed', null), 'answered');
@@ -30,4 +30,29 @@ t.test('the voicemail message plays only once the greeting ended', async (t) => 
   t.notOk(isVoicemail('machine_start'));
   t.notOk(isVoicemail('human'));
   t.notOk(isVoicemail('fax'));
+});
+
+t.test('a claimed call: never placed again after a crash mid-dispatch, looked up when overdue, placed only while the walk runs', async (t) => {
+  t.equal(callDispatch('dispatching', 'call', true), 'end_unknown');
+  t.equal(callDispatch('placed', 'call', true), 'look_up');
+  t.equal(callDispatch('pending', 'call', true), 'place');
+  t.equal(callDispatch('pending', 'call', false), 'skip', 'the walk stopped before the call was placed');
+  t.equal(callDispatch('pending', 'tam_call', false), 'place', "the TAM's call does not depend on the walk");
+  t.equal(callDispatch('pending', 'tam_call', null), 'skip', 'the ticket is gone');
+});
+
+t.test('a command to a call: nothing once it ended, wait for its SID while it is being placed', async (t) => {
+  t.equal(callCommandAction('done', 'CA1'), 'nothing');
+  t.equal(callCommandAction('canceled', null), 'nothing');
+  t.equal(callCommandAction('dispatching', null), 'wait');
+  t.equal(callCommandAction('dispatching', 'CA1'), 'perform');
+  t.equal(callCommandAction('placed', 'CA1'), 'perform');
+});
+
+t.test('the answering-machine result decides the command: voicemail after a greeting, hang up on a fax', async (t) => {
+  t.equal(commandForAnsweredBy('machine_end_beep'), 'voicemail');
+  t.equal(commandForAnsweredBy('machine_end_silence'), 'voicemail');
+  t.equal(commandForAnsweredBy('fax'), 'hangup');
+  t.equal(commandForAnsweredBy('human'), null);
+  t.equal(commandForAnsweredBy('machine_start'), null);
 });

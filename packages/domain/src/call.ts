@@ -43,3 +43,16 @@ export function callCommandAction(attemptStatus: string, providerRef: string | n
   if (attemptStatus !== 'dispatching' && attemptStatus !== 'placed') return 'nothing';
   return providerRef ? 'perform' : 'wait';
 }
+
+/**
+ * What to do with a claimed call attempt, from the status it had before the claim (SPEC §8): one claimed
+ * while `dispatching` belonged to a worker that died between asking the provider and recording its answer
+ * — the call may exist, so it is never placed again (`unknown`, the walk goes on by email); one `placed`
+ * is overdue — look it up; a walk call is placed only while the walk runs.
+ */
+export function callDispatch(previousStatus: string, kind: string, walking: boolean | null): 'place' | 'skip' | 'look_up' | 'end_unknown' {
+  if (previousStatus === 'dispatching') return 'end_unknown';
+  if (previousStatus === 'placed') return 'look_up';
+  if (walking === null || (kind === 'call' && !walking)) return 'skip';
+  return 'place';
+}

@@ -1,6 +1,6 @@
 // Bearer tokens and roles (SPEC §7): missing or unknown → 401, wrong role → 403, and a refusal changes nothing.
 import { hashToken } from '@abuse-desk/db';
-import { ENGINES } from '@abuse-desk/db/testing';
+import { ENGINES, storedRows } from '@abuse-desk/db/testing';
 import { cleanBurst } from '@abuse-desk/testkit';
 import t from 'tap';
 import { PROBLEM, openTestApi } from './test-app.js';
@@ -42,12 +42,12 @@ for (const engine of ENGINES) {
     });
 
     t.test('an agent token cannot create tokens', async (t) => {
-      const before = await api.db.selectFrom('api_tokens').select('id').execute();
+      const before = await storedRows(api.db, 'api_tokens');
       const r = await api.request('POST', '/v1/tokens', { as: 'agent', body: { name: 'sneaky', role: 'admin' } });
       t.equal(r.status, 403);
       t.match(r.contentType, PROBLEM);
       t.equal(r.body.token, undefined);
-      t.equal((await api.db.selectFrom('api_tokens').select('id').execute()).length, before.length, 'no token was stored');
+      t.equal((await storedRows(api.db, 'api_tokens')).length, before.length, 'no token was stored');
     });
 
     t.test('an agent token cannot change the policy', async (t) => {
@@ -94,10 +94,10 @@ for (const engine of ENGINES) {
       t.equal(used.status, 200, 'the new token works');
       t.equal((await api.request('PUT', '/v1/tenants/y', { as: token, body: { name: 'Y' } })).status, 403, 'with the role it was given');
 
-      const row = await api.db.selectFrom('api_tokens').selectAll().where('id', '=', r.body.id).executeTakeFirstOrThrow();
+      const row = (await storedRows(api.db, 'api_tokens', { id: r.body.id }))[0]!;
       t.not(row.token_hash, token, 'the token itself is not stored');
       t.equal(row.token_hash, hashToken(token));
-      const anywhere = await api.db.selectFrom('api_tokens').select('id').where('token_hash', '=', token).execute();
+      const anywhere = await storedRows(api.db, 'api_tokens', { token_hash: token });
       t.equal(anywhere.length, 0);
     });
 

@@ -1,6 +1,6 @@
 // The default policy and per-tenant overrides (SPEC §5): the documented default, every feature accepted,
 // round trips, audit events, and how an override merges over the default.
-import { ENGINES } from '@abuse-desk/db/testing';
+import { ENGINES, deleteRows, storedRows } from '@abuse-desk/db/testing';
 import { spamBurst } from '@abuse-desk/testkit';
 import t from 'tap';
 import { PROBLEM, openTestApi } from './test-app.js';
@@ -19,7 +19,7 @@ const fields = (body: { errors?: { field: string }[] }) => (body.errors ?? []).m
 for (const engine of ENGINES) {
   t.test(engine, async (t) => {
     const api = await openTestApi(t, engine);
-    const stored = () => api.db.selectFrom('settings').selectAll().where('key', '=', 'default_policy').execute();
+    const stored = () => storedRows(api.db, 'settings', { key: 'default_policy' });
     await api.request('PUT', '/v1/tenants/acme', { body: { name: 'ACME Mail' } });
 
     t.test('the default policy is the example of SPEC §5', async (t) => {
@@ -35,7 +35,7 @@ for (const engine of ENGINES) {
         t.same(r.body, policy);
         t.same((await api.request('GET', '/v1/policy', { as: 'agent' })).body, policy, 'it round-trips');
         t.equal((await api.request('PUT', '/v1/policy', { body: SPEC_DEFAULT })).status, 200, 'and the documented default is put back');
-        await api.db.deleteFrom('settings').where('key', '=', 'default_policy').execute();
+        await deleteRows(api.db, 'settings', { key: 'default_policy' });
       });
 
     accepted('a policy in shadow mode is accepted', { ...SPEC_DEFAULT, mode: 'shadow' });
@@ -150,7 +150,7 @@ for (const engine of ENGINES) {
       const put = await api.request('PUT', '/v1/tenants/ghost/policy', { body: { policy: { minSpam: 1 }, reason: 'ghost' } });
       t.equal(put.status, 404);
       t.match(put.contentType, PROBLEM);
-      t.equal((await api.db.selectFrom('tenant_policies').select('tenant_id').execute()).length, 0);
+      t.equal((await storedRows(api.db, 'tenant_policies')).length, 0);
       t.equal((await api.request('DELETE', '/v1/tenants/ghost/policy')).status, 404);
     });
   });

@@ -1,7 +1,7 @@
 // The tenant's side (SPEC §7): POST /v1/resolutions and the resolution page behind the emailed link. A token
 // grants its own ticket and nothing else; a wrong token and a wrong ticket look the same from outside.
 import { issueResolutionToken } from '@abuse-desk/db';
-import { ENGINES } from '@abuse-desk/db/testing';
+import { ENGINES, storedRows } from '@abuse-desk/db/testing';
 import t from 'tap';
 import { PROBLEM, eventCount, openTestApi, openTicket } from './test-app.js';
 
@@ -14,7 +14,7 @@ for (const engine of ENGINES) {
     const other = await openTicket(api, 'globex');
     const token = await issueResolutionToken(api.db, ticket.id, api.clock.now());
     const otherToken = await issueResolutionToken(api.db, other.id, api.clock.now());
-    const stored = async (id: string) => api.db.selectFrom('tickets').select(['state', 'resolution_text', 'resolution_contact_name', 'event_seq']).where('id', '=', id).executeTakeFirstOrThrow();
+    const stored = async (id: string) => (await storedRows(api.db, 'tickets', { id }))[0]!;
 
     t.test('the resolution page shows the ticket, its top sender and the form', async (t) => {
       const r = await api.request('GET', `/resolve/${token}`, { as: null });
@@ -118,6 +118,24 @@ for (const engine of ENGINES) {
       t.match(r.text, other.number);
       t.match(r.text, /your fix was received/);
       t.match(await stored(other.id), { state: 'resolution_submitted', resolution_text: 'Removed the open relay from our web form.', resolution_contact_name: 'Gina' });
+    });
+
+    t.test('the 202 reports the submission time that was stored, not the time of the reply', async (t) => {
+      const later = await openTicket(api, 'umbrella');
+      const laterToken = await issueResolutionToken(api.db, later.id, api.clock.now());
+      // A clock that moves a second each time it is read: the reply comes later than the submission.
+      const still = api.clock.now;
+      t.teardown(() => void (api.clock.now = still));
+      api.clock.now = () => {
+        api.clock.advance(1000);
+        return still();
+      };
+      const r = await api.request('POST', '/v1/resolutions', { as: null, body: { ticketNumber: later.number, token: laterToken, actionsTaken: ACTIONS } });
+      t.equal(r.status, 202);
+      const row = await stored(later.id);
+      t.equal(r.body.submittedAt, row.resolution_submitted_at!.toISOString());
+      const seen = await api.request('GET', `/v1/tickets/${later.id}`, { as: 'agent' });
+      t.equal(seen.body.resolution.submittedAt, r.body.submittedAt, 'the ticket shows the same time');
     });
 
     t.test('the form refuses too short an answer with the page and its error, storing nothing', async (t) => {

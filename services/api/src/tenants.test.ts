@@ -1,5 +1,5 @@
 // Tenants and their contact lists (SPEC §7): validation at the edge, 404s, and problem+json for every refusal.
-import { ENGINES } from '@abuse-desk/db/testing';
+import { ENGINES, storedRows } from '@abuse-desk/db/testing';
 import { TAM, verdict } from '@abuse-desk/testkit';
 import t from 'tap';
 import { CONTACTS, PROBLEM, openTestApi } from './test-app.js';
@@ -9,7 +9,7 @@ const fields = (body: { errors?: { field: string }[] }) => (body.errors ?? []).m
 for (const engine of ENGINES) {
   t.test(engine, async (t) => {
     const api = await openTestApi(t, engine);
-    const contactRows = () => api.db.selectFrom('contacts').selectAll().where('tenant_id', '=', 'acme').orderBy('position').execute();
+    const contactRows = () => storedRows(api.db, 'contacts', { tenant_id: 'acme' }, 'position');
 
     t.test('an admin creates a tenant and an agent reads it with its outbound status', async (t) => {
       const put = await api.request('PUT', '/v1/tenants/acme', { body: { name: 'ACME Mail', notes: 'reseller' } });
@@ -36,7 +36,7 @@ for (const engine of ENGINES) {
       t.match(r.body, { title: 'Bad Request', status: 400 });
       t.same(fields(r.body), ['params.tenantId']);
       t.match(r.body.detail, /params\.tenantId/);
-      t.equal((await api.db.selectFrom('tenants').select('id').execute()).length, 1, 'no tenant was created');
+      t.equal((await storedRows(api.db, 'tenants')).length, 1, 'no tenant was created');
     });
 
     t.test('a tenant without a name is refused with 400 naming the field', async (t) => {
@@ -90,8 +90,8 @@ for (const engine of ENGINES) {
       t.equal(r.status, 404);
       t.match(r.contentType, PROBLEM);
       t.match(r.body, { title: 'Not Found', status: 404, detail: /ghost/ });
-      t.equal((await api.db.selectFrom('contacts').select('id').where('tenant_id', '=', 'ghost').execute()).length, 0);
-      t.equal((await api.db.selectFrom('tenants').select('id').where('id', '=', 'ghost').execute()).length, 0);
+      t.equal((await storedRows(api.db, 'contacts', { tenant_id: 'ghost' })).length, 0);
+      t.equal((await storedRows(api.db, 'tenants', { id: 'ghost' })).length, 0);
     });
 
     t.test('an unknown tenant is 404 on every read', async (t) => {

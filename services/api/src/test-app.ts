@@ -3,7 +3,7 @@
 import { loadConfig } from '@abuse-desk/config';
 import { connect, createApiToken } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
-import { openTestDb, testDatabaseUrl } from '@abuse-desk/db/testing';
+import { openTestDb, storedRows, testDatabaseUrl } from '@abuse-desk/db/testing';
 import type { Engine } from '@abuse-desk/db/testing';
 import { TestClock, contactList, spamBurst } from '@abuse-desk/testkit';
 import type { FastifyInstance } from 'fastify';
@@ -117,6 +117,6 @@ export async function openTicket(api: TestApi, tenantId: string, o: { contacts?:
 
 /** The number of events a ticket has, to show that a refused request appended none. */
 export async function eventCount(api: TestApi, ticketId: string): Promise<number> {
-  const rows = await api.db.selectFrom('ticket_events').select('seq').where('ticket_id', '=', ticketId).execute();
+  const rows = await storedRows(api.db, 'ticket_events', { ticket_id: ticketId });
   return rows.length;
 }

@@ -1,5 +1,5 @@
 // HTTP verdict ingest (SPEC §4): validation per verdict, dedupe, per-minute counts, and tickets opened by a burst.
-import { ENGINES } from '@abuse-desk/db/testing';
+import { ENGINES, storedRows } from '@abuse-desk/db/testing';
 import { cleanBurst, spamBurst, verdict, verdictBurst } from '@abuse-desk/testkit';
 import t from 'tap';
 import { PROBLEM, openTestApi } from './test-app.js';
@@ -38,9 +38,9 @@ for (const engine of ENGINES) {
       t.match(reason(5), /object/);
       t.match(reason(6), /tenantId/);
 
-      const keys = await api.db.selectFrom('verdict_keys').select('message_id').where('tenant_id', '=', 'mixed').orderBy('message_id').execute();
+      const keys = await storedRows(api.db, 'verdict_keys', { tenant_id: 'mixed' }, 'message_id');
       t.same(keys.map((k) => k.message_id), ['<m1@mixed>', '<m2@mixed>'], 'only the valid verdicts were stored');
-      t.equal((await api.db.selectFrom('tenants').select('id').where('id', '=', 'not valid!').execute()).length, 0, 'a rejected verdict creates no tenant');
+      t.equal((await storedRows(api.db, 'tenants', { id: 'not valid!' })).length, 0, 'a rejected verdict creates no tenant');
     });
 
     t.test('a verdict repeated inside one batch is counted once', async (t) => {
@@ -62,8 +62,8 @@ for (const engine of ENGINES) {
       t.equal(r.status, 400);
       t.match(r.contentType, PROBLEM);
       t.match(r.body, { status: 400, errors: [{ field: 'body', message: /10000/ }] });
-      t.equal((await api.db.selectFrom('verdict_keys').select('message_id').where('tenant_id', '=', 'huge').execute()).length, 0);
-      t.equal((await api.db.selectFrom('tenants').select('id').where('id', '=', 'huge').execute()).length, 0);
+      t.equal((await storedRows(api.db, 'verdict_keys', { tenant_id: 'huge' })).length, 0);
+      t.equal((await storedRows(api.db, 'tenants', { id: 'huge' })).length, 0);
     });
 
     t.test('exactly 10,000 verdicts (a body over 1 MiB) are all accepted', async (t) => {
@@ -145,7 +145,7 @@ for (const engine of ENGINES) {
       const r = await api.request('POST', '/v1/verdicts', { as: null, body: spamBurst('anon', 1, { at }) });
       t.equal(r.status, 401);
       t.match(r.contentType, PROBLEM);
-      t.equal((await api.db.selectFrom('tenants').select('id').where('id', '=', 'anon').execute()).length, 0);
+      t.equal((await storedRows(api.db, 'tenants', { id: 'anon' })).length, 0);
     });
   });
 }

@@ -6,6 +6,7 @@ import { callScript, renderEmail } from '@abuse-desk/channels';
 import type { EmailChannel, EmailKind, VoiceChannel } from '@abuse-desk/channels';
 import { claimCallCommands, claimDue, issueResolutionToken, markAttemptCanceled, markCallPlaced, markEmailFailed, markEmailSent, messageView, pollLoop, recordCallOutcome } from '@abuse-desk/db';
 import type { Claimed, ContactAttempt, Db } from '@abuse-desk/db';
+import { callDispatch } from '@abuse-desk/domain';
 import type { CallOutcome } from '@abuse-desk/domain';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -69,16 +70,11 @@ async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: L
   };
 
   if (a.channel === 'voice') {
-    if (a.previous_status === 'dispatching') {
-      // We died between asking the provider and recording its answer: the call may have been placed.
-      // Never dial again for this step; the walk goes on by email.
-      return finishCall('unknown', 'the notifier stopped while placing this call; it is not placed again');
-    }
-    if (a.previous_status === 'placed') {
-      return finishCall(await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
-    }
+    const early = callDispatch(a.previous_status, a.kind, true);
+    if (early === 'end_unknown') return finishCall('unknown', 'the notifier stopped while placing this call; it is not placed again');
+    if (early === 'look_up') return finishCall(await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
     const view = await messageView(deps.db, a.ticket_id, '', { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds });
-    if (!view || (a.kind === 'call' && !view.walking)) {
+    if (callDispatch(a.previous_status, a.kind, view?.walking ?? null) === 'skip' || !view) {
       await markAttemptCanceled(deps.db, a.id, now);
       log.info('call.skipped.walk_stopped');
       return;
