@@ -18,7 +18,7 @@ export type EnforcementEvent = z.infer<typeof EnforcementEvent>;
 export const EnforcementDelivery = z
   .object({
     destination: z.enum(['kafka', 'webhook']),
-    status: z.string().describe('pending, retrying or delivered'),
+    status: z.enum(['pending', 'retrying', 'delivered']),
     tries: z.number().int(),
     lastError: z.string().nullable(),
     nextAttemptAt: Instant.nullable().describe('When the next try is due; null once delivered'),

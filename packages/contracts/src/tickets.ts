@@ -21,7 +21,7 @@ export const ResolutionBody = z.object({
 });
 
 /** POST /v1/resolutions: the tenant's fix was recorded. */
-export const ResolutionReceipt = z.object({ ticketNumber: z.string(), state: z.string(), submittedAt: Instant }).meta({ id: 'ResolutionReceipt' });
+export const ResolutionReceipt = z.object({ ticketNumber: z.string(), state: z.enum(TICKET_STATES), submittedAt: Instant }).meta({ id: 'ResolutionReceipt' });
 export type ResolutionReceipt = z.infer<typeof ResolutionReceipt>;
 
 // ---------- the ticket views
@@ -51,10 +51,9 @@ export const TicketSummary = z
     id: z.string(),
     number: z.string(),
     tenantId: z.string(),
-    // Plain strings while the read models type them so; the values are those of TICKET_STATES, SEVERITIES, RULES.
-    state: z.string().describe(`One of ${TICKET_STATES.join(', ')}`),
-    severity: z.string().describe(`One of ${SEVERITIES.join(', ')}`),
-    rule: z.string().describe(`One of ${RULES.join(', ')}`),
+    state: z.enum(TICKET_STATES),
+    severity: z.enum(SEVERITIES),
+    rule: z.enum(RULES),
     open: z.boolean(),
     noContacts: z.boolean(),
     deadlineAt: Instant.nullable(),
@@ -97,7 +96,7 @@ export const ContactAttempt = z
     address: z.string(),
     kind: z.string().describe('call, followup, final, tam_briefing, tam_call, confirmation, suspension_notice or reinstatement_notice'),
     step: z.number().int(),
-    status: z.string().describe('pending, dispatching, placed, done, canceled or failed'),
+    status: z.enum(['pending', 'dispatching', 'placed', 'done', 'canceled', 'failed']),
     outcome: z.string().nullable(),
     tries: z.number().int(),
     lastError: z.string().nullable(),

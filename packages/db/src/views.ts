@@ -1,6 +1,7 @@
 // Read models for the API: tickets with their evidence, attempts and events; lists with cursor paging.
 import { OPEN_STATES } from '@abuse-desk/contracts';
-import { allowedActions } from '@abuse-desk/domain';
+import type { Rule, Severity, TicketState } from '@abuse-desk/contracts';
+import { allowedActions, deadlineIfAcknowledgedNow } from '@abuse-desk/domain';
 import { snapshotOf } from './ticket-store.js';
 import type { Db } from './connect.js';
 import type { ContactAttempt, ContactSnapshot, Evidence, Ticket, TicketEvent } from './schema.js';
@@ -12,9 +13,9 @@ export function ticketSummary(t: Ticket) {
     id: t.id,
     number: t.number,
     tenantId: t.tenant_id,
-    state: t.state,
-    severity: t.severity,
-    rule: t.rule,
+    state: t.state as TicketState,
+    severity: t.severity as Severity,
+    rule: t.rule as Rule,
     open: OPEN_STATES.includes(t.state as never),
     noContacts: t.no_contacts,
     deadlineAt: iso(t.deadline_at),
@@ -186,7 +187,7 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     resolutionUrl,
     acknowledgedBy,
     walking: t.walking,
-    deadlineIfAcknowledgedNow: !t.deadline_at && pending && t.state === 'notifying' ? new Date(pending.now.getTime() + pending.resolutionTimeoutSeconds * 1000) : null,
+    deadlineIfAcknowledgedNow: pending ? deadlineIfAcknowledgedNow({ state: t.state as TicketState, deadlineAt: t.deadline_at }, pending) : null,
   };
 }
 
@@ -204,6 +205,6 @@ export async function enforcementEvents(db: Db, f: { ticketId?: string; tenantId
     at: o.created_at.toISOString(),
     deliveries: deliveries
       .filter((d) => d.event_id === o.id)
-      .map((d) => ({ destination: d.destination, status: d.status === 'delivered' ? 'delivered' : d.tries > 0 ? 'retrying' : 'pending', tries: d.tries, lastError: d.last_error, nextAttemptAt: d.status === 'pending' ? iso(d.due_at) : null, deliveredAt: iso(d.delivered_at) })),
+      .map((d) => ({ destination: d.destination, status: d.status === 'delivered' ? ('delivered' as const) : d.tries > 0 ? ('retrying' as const) : ('pending' as const), tries: d.tries, lastError: d.last_error, nextAttemptAt: d.status === 'pending' ? iso(d.due_at) : null, deliveredAt: iso(d.delivered_at) })),
   }));
 }

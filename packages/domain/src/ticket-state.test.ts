@@ -1,7 +1,7 @@
 // The ticket lifecycle of SPEC §6, decided without a database: for each command, the state it leads to,
 // the deadline it sets and the effects it asks the shell to carry out — and where it is refused.
 import t from 'tap';
-import { transition } from './ticket-state.js';
+import { deadlineIfAcknowledgedNow, transition } from './ticket-state.js';
 import { TICKET_STATES } from '@abuse-desk/contracts';
 import { NOW, ctx, minutesFromNow, IN_ONE_HOUR, TEN_MINUTES_AGO, ticket, typical, allowed, stopWalk, disableOutbound, suspensionNotice, COMMANDS, ALLOWED } from './ticket-state.fixtures.js';
 
@@ -130,4 +130,11 @@ t.test('the resolution deadline', async (t) => {
       t.match(d, { ok: false, reason: 'invalid_transition' }, `refused while ${state}`);
     }
   });
+});
+
+t.test('the deadline an acknowledgement now would start: only while notifying, and only without a deadline', async (t) => {
+  t.same(deadlineIfAcknowledgedNow({ state: 'notifying', deadlineAt: null }, ctx), IN_ONE_HOUR);
+  t.equal(deadlineIfAcknowledgedNow({ state: 'suspended', deadlineAt: null }, ctx), null, 'suspended at once: no deadline to start');
+  t.equal(deadlineIfAcknowledgedNow({ state: 'engaged', deadlineAt: IN_ONE_HOUR }, ctx), null, 'a deadline already runs');
+  t.equal(deadlineIfAcknowledgedNow({ state: 'resolved', deadlineAt: null }, ctx), null);
 });

@@ -148,3 +148,9 @@ export function allowedActions(t: TicketFacts): TicketAction[] {
   const ctx: TransitionContext = { now: t.deadlineAt ?? new Date(0), resolutionTimeoutSeconds: 0 };
   return TICKET_ACTIONS.filter((a) => a === 'notes' || transition(t, ACTION_COMMANDS[a], ctx).ok);
 }
+
+/** The deadline an acknowledgement now would start (what a call tells the person it reaches), or null. */
+export function deadlineIfAcknowledgedNow(t: Pick<TicketFacts, 'state' | 'deadlineAt'>, ctx: TransitionContext): Date | null {
+  const r = transition({ state: t.state, deadlineAt: t.deadlineAt, stateBeforeResolution: null, outboundDisabled: false, walking: true }, { type: 'contact_reached', contactId: null }, ctx);
+  return r.ok && !t.deadlineAt ? r.next.deadlineAt : null;
+}

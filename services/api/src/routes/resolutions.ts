@@ -2,6 +2,7 @@
 // A token grants one ticket's summary and resolution, nothing else; an unknown ticket and a wrong token
 // get the same answer, so the endpoint reveals nothing about other tickets.
 import { ResolutionBody, ResolutionReceipt, problemResponses } from '@abuse-desk/contracts';
+import type { TicketState } from '@abuse-desk/contracts';
 import { applyCommand, getTenant, ticketForToken } from '@abuse-desk/db';
 import type { Evidence, Ticket } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -62,7 +63,7 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
       if (!r.ok) throw r.reason === 'not_found' ? unknownTicket() : conflict(`this ticket is ${r.ticket.state.replace(/_/g, ' ')}; it no longer takes a resolution`);
       request.log.info({ ticketNumber: ticket.number, tenantId: ticket.tenant_id }, 'resolution.submitted');
       // The time stored with the submission, not the time of this reply.
-      return reply.code(202).send({ ticketNumber: ticket.number, state: r.ticket.state, submittedAt: r.ticket.resolution_submitted_at!.toISOString() });
+      return reply.code(202).send({ ticketNumber: ticket.number, state: r.ticket.state as TicketState, submittedAt: r.ticket.resolution_submitted_at!.toISOString() });
     },
   );
 
