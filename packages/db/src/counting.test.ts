@@ -1,6 +1,7 @@
 // Counting verdicts (SPEC §4, §5): each (tenant, message) once, into per-minute buckets of event time, and a
 // ticket when a tenant's window crosses its policy — the default, or its override while that lasts.
 import type { Verdict } from '@abuse-desk/contracts';
+import { verdictBurst } from '@abuse-desk/testkit';
 import t from 'tap';
 import type { Db } from './connect.js';
 import { bucketsBetween, countVerdicts } from './counting.js';
@@ -16,19 +17,9 @@ const NOW = new Date('2026-11-22T10:15:00.000Z');
 const AT = new Date('2026-11-22T10:14:30.000Z');
 const minutesAfter = (at: Date, minutes: number) => new Date(at.getTime() + minutes * MINUTE);
 
-let burst = 0;
-/** `n` verdicts of one kind for a tenant at one instant, each with its own messageId. */
-function verdicts(tenantId: string, n: number, o: { verdict?: Verdict['verdict']; at: Date | string; sender?: string }): Verdict[] {
-  burst += 1;
-  return Array.from({ length: n }, (_, i) => ({
-    tenantId,
-    messageId: `<${burst}.${i}@${tenantId}.example>`,
-    verdict: o.verdict ?? 'spam',
-    occurredAt: typeof o.at === 'string' ? o.at : o.at.toISOString(),
-    recipients: 1,
-    ...(o.sender ? { sender: o.sender } : {}),
-  }));
-}
+/** `n` verdicts of one kind for a tenant at one instant, each with its own messageId (testkit's burst). */
+const verdicts = (tenantId: string, n: number, o: { verdict?: Verdict['verdict']; at: Date | string; sender?: string }): Verdict[] =>
+  verdictBurst(tenantId, n, { at: new Date(o.at), ...(o.verdict ? { verdict: o.verdict } : {}), ...(o.sender ? { sender: o.sender } : {}) });
 
 const count = (db: Db, batch: Verdict[], now = NOW) =>
   db.transaction().execute((trx) => countVerdicts(trx, batch, { now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'] }));

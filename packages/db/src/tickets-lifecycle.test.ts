@@ -52,7 +52,7 @@ for (const engine of ENGINES) {
       t.same(notices.map((a) => [a.who, a.channel, a.status]), [
         ['Alice Admin', 'email', 'pending'],
         ['Bob Backup', 'email', 'pending'],
-        ['Tina TAM', 'email', 'pending'],
+        ['Tara TAM', 'email', 'pending'],
       ]);
       t.match((await eventsOf(db, due.ticket.id)).at(-1), { type: 'deadline_passed', from: 'engaged', to: 'suspended', actor: 'enforcer' });
 
@@ -85,7 +85,7 @@ for (const engine of ENGINES) {
       t.ok(EnforcementEvent.safeParse(reinstated.payload).success, 'the payload is a valid enforcement event');
       t.same(
         (await attemptsOf(db, ticket.id)).filter((a) => a.kind === 'reinstatement_notice').map((a) => a.who),
-        ['Alice Admin', 'Bob Backup', 'Tina TAM'],
+        ['Alice Admin', 'Bob Backup', 'Tara TAM'],
       );
 
       const next = await db

@@ -1,5 +1,6 @@
 // Tenants, trips and row readers for the ticket store's tests.
 import type { Contact } from '@abuse-desk/contracts';
+import { contactList } from '@abuse-desk/testkit';
 import type { CallOutcome, TicketCommand, Trip } from '@abuse-desk/domain';
 import type { Db } from './connect.js';
 import type { ContactSnapshot, Evidence } from './schema.js';
@@ -10,12 +11,8 @@ export const TIMEOUT_SECONDS = 3600;
 export const NOW = new Date('2026-11-22T10:15:00.000Z');
 export const minutesAfter = (at: Date, minutes: number) => new Date(at.getTime() + minutes * 60_000);
 
-/** Two contacts with phone and email, and a TAM reachable by email only. */
-export const CONTACTS: Contact[] = [
-  { name: 'Alice Admin', phone: '+14155550100', email: 'alice@acme.example', role: 'contact', timezone: 'Europe/Berlin' },
-  { name: 'Bob Backup', phone: '+14155550101', email: 'bob@acme.example', role: 'contact' },
-  { name: 'Tina TAM', email: 'tina@provider.example', role: 'tam' },
-];
+/** Two contacts with phone and email, and a TAM reachable by email only (testkit's list). */
+export const CONTACTS: Contact[] = contactList();
 
 export const TRIP: Trip = {
   rule: 'spam',

@@ -23,8 +23,8 @@ for (const engine of ENGINES) {
       t.same(
         attempts.map(({ who, kind, channel, address, step, status }) => ({ who, kind, channel, address, step, status })),
         [
-          { who: 'Alice Admin', kind: 'call', channel: 'voice', address: '+14155550100', step: 0, status: 'pending' },
-          { who: 'Tina TAM', kind: 'tam_briefing', channel: 'email', address: 'tina@provider.example', step: 0, status: 'pending' },
+          { who: 'Alice Admin', kind: 'call', channel: 'voice', address: '+14155550101', step: 0, status: 'pending' },
+          { who: 'Tara TAM', kind: 'tam_briefing', channel: 'email', address: 'tara@platform.example', step: 0, status: 'pending' },
         ],
       );
       t.ok(attempts.every((a) => a.dueAt.getTime() === NOW.getTime()), 'both are due now');
@@ -50,8 +50,8 @@ for (const engine of ENGINES) {
       t.same(await callEnded(db, firstCall.id, 'no-answer', at), { applied: true });
       const after = await attemptsOf(db, ticket.id);
       t.match(attempt(after, 'Alice Admin', 'call'), { status: 'done', outcome: 'no-answer' });
-      t.match(attempt(after, 'Alice Admin', 'followup'), { channel: 'email', address: 'alice@acme.example', step: 0, status: 'pending', dueAt: at });
-      t.match(attempt(after, 'Bob Backup', 'call'), { channel: 'voice', address: '+14155550101', step: 1, status: 'pending', dueAt: at });
+      t.match(attempt(after, 'Alice Admin', 'followup'), { channel: 'email', address: 'alice@tenant.example', step: 0, status: 'pending', dueAt: at });
+      t.match(attempt(after, 'Bob Backup', 'call'), { channel: 'voice', address: '+14155550102', step: 1, status: 'pending', dueAt: at });
       t.equal(after.length, 4, 'TAM briefing, first call, follow-up, second call');
       t.match(await ticketRow(db, ticket.id), { state: 'notifying', walk_position: 1 });
 
@@ -73,9 +73,9 @@ for (const engine of ENGINES) {
       t.match(attempt(attempts, 'Bob Backup', 'followup'), { status: 'pending', step: 1 });
       const finals = attempts.filter((a) => a.kind === 'final');
       t.same(finals.map((a) => ({ who: a.who, channel: a.channel, address: a.address, status: a.status })), [
-        { who: 'Alice Admin', channel: 'email', address: 'alice@acme.example', status: 'pending' },
-        { who: 'Bob Backup', channel: 'email', address: 'bob@acme.example', status: 'pending' },
-        { who: 'Tina TAM', channel: 'email', address: 'tina@provider.example', status: 'pending' },
+        { who: 'Alice Admin', channel: 'email', address: 'alice@tenant.example', status: 'pending' },
+        { who: 'Bob Backup', channel: 'email', address: 'bob@tenant.example', status: 'pending' },
+        { who: 'Tara TAM', channel: 'email', address: 'tara@platform.example', status: 'pending' },
       ]);
       t.same(
         (await eventsOf(db, ticket.id)).map((e) => [e.type, e.from, e.to, e.reason]),
@@ -98,10 +98,10 @@ for (const engine of ENGINES) {
       const attempts = await attemptsOf(db, ticket.id);
       t.match(attempt(attempts, 'Bob Backup', 'call'), { status: 'done', outcome: 'acknowledged' });
       t.match(attempt(attempts, 'Alice Admin', 'followup'), { status: 'canceled' }, 'the walk attempt still pending is canceled');
-      t.match(attempt(attempts, 'Bob Backup', 'confirmation'), { channel: 'email', address: 'bob@acme.example', status: 'pending', dueAt: pressed });
-      t.match(attempt(attempts, 'Tina TAM', 'tam_briefing'), { status: 'pending' }, 'the TAM is still briefed');
+      t.match(attempt(attempts, 'Bob Backup', 'confirmation'), { channel: 'email', address: 'bob@tenant.example', status: 'pending', dueAt: pressed });
+      t.match(attempt(attempts, 'Tara TAM', 'tam_briefing'), { status: 'pending' }, 'the TAM is still briefed');
       const told = attempts.filter((a) => a.kind === 'confirmation').map((a) => a.who);
-      t.ok(told.includes('Tina TAM') && told.includes('Bob Backup'), 'the contact and the TAM are told who acknowledged');
+      t.ok(told.includes('Tara TAM') && told.includes('Bob Backup'), 'the contact and the TAM are told who acknowledged');
       t.equal(new Set(told).size, told.length, 'one confirmation each');
       t.match((await eventsOf(db, ticket.id)).at(-1), { type: 'contact_reached', from: 'notifying', to: 'engaged', reason: 'Bob Backup pressed 1' });
     });
