@@ -4,7 +4,8 @@ import type { Rule, Severity, TicketState } from '@abuse-desk/contracts';
 import { allowedActions, deadlineIfAcknowledgedNow } from '@abuse-desk/domain';
 import { snapshotOf } from './ticket-store.js';
 import type { Db } from './connect.js';
-import type { ContactAttempt, ContactSnapshot, Evidence, Ticket, TicketEvent } from './schema.js';
+import type { ContactAttempt, ContactSnapshot, Evidence, Tenant, Ticket, TicketEvent } from './schema.js';
+import { contactView, listContacts, outboundView, tenantEvents } from './tenants.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -207,4 +208,21 @@ export async function enforcementEvents(db: Db, f: { ticketId?: string; tenantId
       .filter((d) => d.event_id === o.id)
       .map((d) => ({ destination: d.destination, status: d.status === 'delivered' ? ('delivered' as const) : d.tries > 0 ? ('retrying' as const) : ('pending' as const), tries: d.tries, lastError: d.last_error, nextAttemptAt: d.status === 'pending' ? iso(d.due_at) : null, deliveredAt: iso(d.delivered_at) })),
   }));
+}
+
+/** A tenant with its contacts, outbound status, open ticket, probation and audit trail (GET /v1/tenants/{id}). */
+export async function tenantDetail(db: Db, t: Tenant, now: Date) {
+  const [contacts, open, enforcement, events] = await Promise.all([listContacts(db, t.id), openTicketOf(db, t.id), enforcementEvents(db, { tenantId: t.id, limit: 20 }), tenantEvents(db, t.id, 50)]);
+  return {
+    id: t.id,
+    name: t.name,
+    notes: t.notes,
+    outbound: outboundView(t, t.outbound_enabled ? null : (open?.number ?? null)),
+    contacts: contacts.map(contactView),
+    openTicket: open ? ticketSummary(open) : null,
+    probation: t.probation_until ? { since: t.probation_since?.toISOString() ?? null, until: t.probation_until.toISOString(), active: t.probation_until > now } : null,
+    enforcementEvents: enforcement,
+    events,
+    createdAt: t.created_at.toISOString(),
+  };
 }

@@ -1,7 +1,6 @@
 // Tenants, their contact lists, counts and outbound status (SPEC §7).
 import { ContactList, ContactListReply, CountsReply, OutboundStatus, SuspendedPage, TenantBody, TenantId, TenantPage, TenantView, problemResponses } from '@abuse-desk/contracts';
-import { bucketsBetween, contactView, enforcementEvents, getTenant, listContacts, listTenants, openTicketOf, outboundView, replaceContacts, suspendedTenants, suspendingTicketNumber, tenantEvents, ticketSummary, upsertTenant } from '@abuse-desk/db';
-import type { Db, Tenant } from '@abuse-desk/db';
+import { bucketsBetween, contactView, getTenant, listTenants, outboundView, replaceContacts, suspendedTenants, suspendingTicketNumber, tenantDetail, upsertTenant } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
@@ -9,22 +8,6 @@ import { requireRole } from '../auth.js';
 import { badRequest, notFound } from '../problems.js';
 
 const Params = z.object({ tenantId: TenantId });
-
-async function tenantView(db: Db, t: Tenant) {
-  const [contacts, open] = await Promise.all([listContacts(db, t.id), openTicketOf(db, t.id)]);
-  return {
-    id: t.id,
-    name: t.name,
-    notes: t.notes,
-    outbound: outboundView(t, t.outbound_enabled ? null : (open?.number ?? null)),
-    contacts: contacts.map(contactView),
-    openTicket: open ? ticketSummary(open) : null,
-    probation: t.probation_until ? { since: t.probation_since?.toISOString() ?? null, until: t.probation_until.toISOString(), active: t.probation_until > new Date() } : null,
-    enforcementEvents: await enforcementEvents(db, { tenantId: t.id, limit: 20 }),
-    events: await tenantEvents(db, t.id, 50),
-    createdAt: t.created_at.toISOString(),
-  };
-}
 
 export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { db } = deps;
@@ -36,7 +19,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
 
   app.put('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'admin'), schema: { tags: ['tenants'], operationId: 'putTenant', summary: 'Create or update a tenant', params: Params, body: TenantBody, response: { 200: TenantView, ...problemResponses(400, 401, 403) } } }, async (request) => {
     const t = await upsertTenant(db, request.params.tenantId, request.body, deps.clock.now());
-    return tenantView(db, t);
+    return tenantDetail(db, t, deps.clock.now());
   });
 
   app.get(
@@ -53,13 +36,13 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     },
     async (request) => {
       const rows = await listTenants(db, { after: request.query.after, limit: request.query.limit });
-      const items = await Promise.all(rows.map((t) => tenantView(db, t)));
+      const items = await Promise.all(rows.map((t) => tenantDetail(db, t, deps.clock.now())));
       return { items, nextAfter: rows.length === request.query.limit ? rows[rows.length - 1]!.id : null };
     },
   );
 
   app.get('/v1/tenants/:tenantId', { onRequest: requireRole(db, 'agent'), schema: { tags: ['tenants'], operationId: 'getTenant', summary: 'A tenant with contacts, outbound status and open ticket', params: Params, response: { 200: TenantView, ...problemResponses(400, 401, 403, 404) } } }, async (request) =>
-    tenantView(db, await mustFind(request.params.tenantId)),
+    tenantDetail(db, await mustFind(request.params.tenantId), deps.clock.now()),
   );
 
   app.put(
