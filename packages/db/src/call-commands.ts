@@ -37,18 +37,24 @@ export async function claimCallCommands(db: Db, o: ClaimOptions): Promise<Claime
   return rows.map((r) => ({ ...r, attempt: byId.get(r.attempt_id)! }));
 }
 
-export async function markCallCommandDone(db: Db, id: string, now: Date, note: string | null = null) {
-  await db.updateTable('call_commands').set({ status: 'done', completed_at: now, locked_by: null, locked_until: null, last_error: note }).where('id', '=', id).where('status', '=', 'pending').execute();
+/** Done — by the worker that holds the lease: a worker whose lease ran out (another took over) changes nothing. */
+export async function markCallCommandDone(db: Db, id: string, workerId: string, now: Date, note: string | null = null) {
+  await db.updateTable('call_commands').set({ status: 'done', completed_at: now, locked_by: null, locked_until: null, last_error: note }).where('id', '=', id).where('status', '=', 'pending').where('locked_by', '=', workerId).execute();
 }
 
-/** Not possible yet (no SID) or the provider failed: try again later, or give up after MAX_CALL_COMMAND_TRIES. */
-export async function retryCallCommand(db: Db, id: string, tries: number, error: string, now: Date): Promise<'retry' | 'failed'> {
+/**
+ * Not possible yet (no SID) or the provider failed: try again later, or give up after MAX_CALL_COMMAND_TRIES.
+ * `not_mine`: the lease ran out and another worker holds the command now.
+ */
+export async function retryCallCommand(db: Db, id: string, workerId: string, tries: number, error: string, now: Date): Promise<'retry' | 'failed' | 'not_mine'> {
   const giveUp = tries >= MAX_CALL_COMMAND_TRIES;
-  await db
+  const r = await db
     .updateTable('call_commands')
     .set(giveUp ? { status: 'failed', completed_at: now, last_error: error, locked_by: null, locked_until: null } : { due_at: new Date(now.getTime() + backoffMs(tries, CALL_COMMAND_BACKOFF)), last_error: error, locked_by: null, locked_until: null })
     .where('id', '=', id)
     .where('status', '=', 'pending')
-    .execute();
+    .where('locked_by', '=', workerId)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) return 'not_mine';
   return giveUp ? 'failed' : 'retry';
 }

@@ -3,6 +3,7 @@
 // `reinstated` never overtakes the `suspended` before it, while other tenants' events go on.
 import { sql } from 'kysely';
 import { backoffMs, claim } from './claim.js';
+import type { ClaimOptions } from './claim.js';
 import type { Db } from './connect.js';
 import type { Destination } from './schema.js';
 
@@ -15,7 +16,7 @@ export interface ClaimedDelivery {
 }
 
 /** Claims the head event of each tenant that is due for `destination`, with its payload. */
-export async function claimDeliveries(db: Db, destination: Destination, o: { now: Date; limit: number; leaseSeconds: number; workerId: string }): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(db: Db, destination: Destination, o: ClaimOptions): Promise<ClaimedDelivery[]> {
   const pending = sql`destination = ${destination} and status = 'pending'`;
   const rows = await claim<Omit<ClaimedDelivery, 'payload'>>(db, {
     table: 'outbox_deliveries',

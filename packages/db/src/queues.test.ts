@@ -58,11 +58,14 @@ for (const engine of ENGINES) {
       const [claimed] = await claimCallCommands(db, lease(NOW));
       t.match(claimed, { command: 'cancel', tries: 1, attempt: { id: call!.id, status: 'dispatching', provider_ref: null } });
       t.same(await claimCallCommands(db, lease(NOW, 'worker-b')), [], 'leased');
-      t.equal(await retryCallCommand(db, claimed!.id, claimed!.tries, 'no SID yet', NOW), 'retry');
+      t.equal(await retryCallCommand(db, claimed!.id, 'worker-a', claimed!.tries, 'no SID yet', NOW), 'retry');
       const [row] = await storedRows(db, 'call_commands', { id: claimed!.id });
       t.ok(row!.due_at.getTime() >= NOW.getTime() + backoffMs(1, CALL_COMMAND_BACKOFF, 0) && row!.due_at.getTime() <= NOW.getTime() + backoffMs(1, CALL_COMMAND_BACKOFF, 1), 'due again after the backoff');
       t.same(await claimCallCommands(db, lease(NOW)), [], 'not before');
-      t.equal(await retryCallCommand(db, claimed!.id, MAX_CALL_COMMAND_TRIES, 'still no SID', NOW), 'failed');
+      const [again] = await claimCallCommands(db, lease(minutesAfter(NOW, 1), 'worker-b'));
+      t.match(again, { id: claimed!.id, tries: 2 }, 'claimed again once due');
+      t.equal(await retryCallCommand(db, claimed!.id, 'worker-a', 2, 'late', NOW), 'not_mine', 'the first worker lost it with its lease');
+      t.equal(await retryCallCommand(db, claimed!.id, 'worker-b', MAX_CALL_COMMAND_TRIES, 'still no SID', NOW), 'failed');
       t.match((await storedRows(db, 'call_commands', { id: claimed!.id }))[0], { status: 'failed', last_error: 'still no SID' });
       t.same(await claimCallCommands(db, lease(minutesAfter(NOW, 60))), [], 'a failed command is never claimed again');
     });
@@ -72,7 +75,9 @@ for (const engine of ENGINES) {
       const [call] = (await claimDue(db, 'contact_attempts', lease(NOW))).filter((a) => a.ticket_id === ticket.id && a.kind === 'call');
       await queueCallCommand(db, call!, 'voicemail', NOW);
       const [claimed] = await claimCallCommands(db, lease(NOW));
-      await markCallCommandDone(db, claimed!.id, NOW);
+      await markCallCommandDone(db, claimed!.id, 'worker-b', NOW);
+      t.match((await storedRows(db, 'call_commands', { id: claimed!.id }))[0], { status: 'pending' }, 'a worker that does not hold the lease changes nothing');
+      await markCallCommandDone(db, claimed!.id, 'worker-a', NOW);
       t.same(await claimCallCommands(db, lease(minutesAfter(NOW, 60))), []);
       t.match((await storedRows(db, 'call_commands', { id: claimed!.id }))[0], { status: 'done', locked_by: null });
     });

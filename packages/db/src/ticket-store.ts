@@ -4,6 +4,7 @@
 // domain's (`decide` in @abuse-desk/domain); this file knows only where each thing is kept.
 import { randomUUID } from 'node:crypto';
 import type { Rule, Severity, TicketState } from '@abuse-desk/contracts';
+import { LIVE_CALL_STATUSES } from '@abuse-desk/domain';
 import type { Decision, EngineEffect, EnforcementAction, TicketEventRecord, TicketSnapshot } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
@@ -143,7 +144,7 @@ async function queueCallCommands(trx: Db, ticketId: string, exceptAttemptId: str
         .select(['id', 'ticket_id', sql.lit('cancel').as('command'), sql.val(now).as('due_at'), sql.val(now).as('created_at')])
         .where('ticket_id', '=', ticketId)
         .where('channel', '=', 'voice')
-        .where('status', 'in', ['dispatching', 'placed'])
+        .where('status', 'in', [...LIVE_CALL_STATUSES])
         .where('id', '<>', exceptAttemptId),
     )
     .onConflict((oc) => oc.columns(['attempt_id', 'command']).doNothing())

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { callCommandAction, callDispatch, commandForAnsweredBy, isFinalCallStatus, isVoicemail, outcomeOfEndedCall } from './call.js';
+import { callCommandAction, callStillWanted, claimedCallAction, commandForAnsweredBy, isFinalCallStatus, isVoicemail, outcomeOfEndedCall } from './call.js';
 
 t.test('a completed call counts as answered, never as reached', async (t) => {
   t.equal(outcomeOfEndedCall('completed', null), 'answered');
@@ -32,13 +32,14 @@ t.test('the voicemail message plays only once the greeting ended', async (t) => 
   t.notOk(isVoicemail('fax'));
 });
 
-t.test('a claimed call: never placed again after a crash mid-dispatch, looked up when overdue, placed only while the walk runs', async (t) => {
-  t.equal(callDispatch('dispatching', 'call', true), 'end_unknown');
-  t.equal(callDispatch('placed', 'call', true), 'look_up');
-  t.equal(callDispatch('pending', 'call', true), 'place');
-  t.equal(callDispatch('pending', 'call', false), 'skip', 'the walk stopped before the call was placed');
-  t.equal(callDispatch('pending', 'tam_call', false), 'place', "the TAM's call does not depend on the walk");
-  t.equal(callDispatch('pending', 'tam_call', null), 'skip', 'the ticket is gone');
+t.test('a claimed call: never placed again after a crash mid-dispatch, looked up when overdue, placed only while wanted', async (t) => {
+  t.equal(claimedCallAction('dispatching'), 'end_unknown');
+  t.equal(claimedCallAction('placed'), 'look_up');
+  t.equal(claimedCallAction('pending'), 'place');
+  t.equal(callStillWanted('call', true), true);
+  t.equal(callStillWanted('call', false), false, 'the walk stopped before the call was placed');
+  t.equal(callStillWanted('tam_call', false), true, "the TAM's call does not depend on the walk");
+  t.equal(callStillWanted('tam_call', null), false, 'the ticket is gone');
 });
 
 t.test('a command to a call: nothing once it ended, wait for its SID while it is being placed', async (t) => {

@@ -35,12 +35,15 @@ export function commandForAnsweredBy(answeredBy: string): 'voicemail' | 'hangup'
   return null;
 }
 
+/** A call attempt between asking the provider and its final status: the calls a command can still reach. */
+export const LIVE_CALL_STATUSES = ['dispatching', 'placed'] as const;
+
 /**
  * What a command to a call can do now, from the attempt's status: a finished call needs nothing, a call
  * being placed (no SID yet) must be waited for, a placed call can be told.
  */
 export function callCommandAction(attemptStatus: string, providerRef: string | null): 'nothing' | 'wait' | 'perform' {
-  if (attemptStatus !== 'dispatching' && attemptStatus !== 'placed') return 'nothing';
+  if (!(LIVE_CALL_STATUSES as readonly string[]).includes(attemptStatus)) return 'nothing';
   return providerRef ? 'perform' : 'wait';
 }
 
@@ -48,11 +51,13 @@ export function callCommandAction(attemptStatus: string, providerRef: string | n
  * What to do with a claimed call attempt, from the status it had before the claim (SPEC §8): one claimed
  * while `dispatching` belonged to a worker that died between asking the provider and recording its answer
  * — the call may exist, so it is never placed again (`unknown`, the walk goes on by email); one `placed`
- * is overdue — look it up; a walk call is placed only while the walk runs.
+ * is overdue — look it up; a `pending` one may be placed (see callStillWanted).
  */
-export function callDispatch(previousStatus: string, kind: string, walking: boolean | null): 'place' | 'skip' | 'look_up' | 'end_unknown' {
+export function claimedCallAction(previousStatus: string): 'end_unknown' | 'look_up' | 'place' {
   if (previousStatus === 'dispatching') return 'end_unknown';
   if (previousStatus === 'placed') return 'look_up';
-  if (walking === null || (kind === 'call' && !walking)) return 'skip';
   return 'place';
 }
+
+/** Whether a call is still wanted: a walk call only while the walk runs (a TAM's call regardless); none once the ticket is gone. */
+export const callStillWanted = (kind: string, walking: boolean | null) => walking !== null && (kind !== 'call' || walking);

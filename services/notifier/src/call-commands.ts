@@ -14,7 +14,7 @@ export async function performCallCommand(deps: NotifierDeps, c: ClaimedCallComma
   const a = c.attempt;
   const action = callCommandAction(a.status, a.provider_ref);
   if (action === 'nothing') {
-    await markCallCommandDone(deps.db, c.id, now, 'the call had already ended');
+    await markCallCommandDone(deps.db, c.id, deps.workerId, now, 'the call had already ended');
     count('not_needed');
     log.info('call_command.not_needed');
     return;
@@ -29,11 +29,11 @@ export async function performCallCommand(deps: NotifierDeps, c: ClaimedCallComma
     } else {
       await deps.voice.endCall(sid);
     }
-    await markCallCommandDone(deps.db, c.id, deps.clock.now());
+    await markCallCommandDone(deps.db, c.id, deps.workerId, deps.clock.now());
     count('done');
     log.info({ providerRef: sid }, 'call_command.done');
   } catch (err) {
-    const next = await retryCallCommand(deps.db, c.id, c.tries, err instanceof Error ? err.message : String(err), deps.clock.now());
+    const next = await retryCallCommand(deps.db, c.id, deps.workerId, c.tries, err instanceof Error ? err.message : String(err), deps.clock.now());
     if (next === 'failed') count('failed');
     log.warn({ err, tries: c.tries, next }, 'call_command.failed');
   }

@@ -6,7 +6,7 @@ import { callScript, renderEmail } from '@abuse-desk/channels';
 import type { EmailChannel, EmailKind, VoiceChannel } from '@abuse-desk/channels';
 import { claimCallCommands, claimDue, issueResolutionToken, markAttemptCanceled, markCallPlaced, markEmailFailed, markEmailSent, messageView, pollLoop, recordCallOutcome } from '@abuse-desk/db';
 import type { Claimed, ContactAttempt, Db } from '@abuse-desk/db';
-import { callDispatch } from '@abuse-desk/domain';
+import { callStillWanted, claimedCallAction } from '@abuse-desk/domain';
 import type { CallOutcome } from '@abuse-desk/domain';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -34,29 +34,45 @@ export function startNotifier(deps: NotifierDeps) {
 
   const commands = new Counter({ name: 'abuse_desk_call_commands_total', help: 'Commands to live calls (cancel, voicemail, hang-up) carried out, by command and result', labelNames: ['command', 'result'], registers: [deps.registry] });
 
-  const tick = async () => {
-    const claimOptions = { now: deps.clock.now(), limit: BATCH, leaseSeconds: deps.config.workLeaseSeconds, workerId: deps.workerId };
-    // Commands to live calls first: a voicemail must play right after the greeting, a cancel stop the ringing.
-    const callCommands = await claimCallCommands(deps.db, claimOptions);
-    const claimed = await claimDue(deps.db, 'contact_attempts', claimOptions);
-    await Promise.all([
-      ...callCommands.map((c) =>
-        performCallCommand(deps, c, log, (result) => commands.inc({ command: c.command, result })).catch((err: unknown) => {
-          log.error({ err, callCommandId: c.id, attemptId: c.attempt_id }, 'call_command.error');
-        }),
-      ),
-      ...claimed.map((a) =>
+  const claimOptions = () => ({ now: deps.clock.now(), limit: BATCH, leaseSeconds: deps.config.workLeaseSeconds, workerId: deps.workerId });
+  const attemptsTick = async () => {
+    const claimed = await claimDue(deps.db, 'contact_attempts', claimOptions());
+    await Promise.all(
+      claimed.map((a) =>
         perform(deps, a, log, (outcome) => attempts.inc({ channel: a.channel, kind: a.kind, outcome })).catch((err: unknown) => {
           // The lease runs out and the attempt is claimed again; log with context and go on.
           log.error({ err, attemptId: a.id, ticketId: a.ticket_id }, 'attempt.error');
         }),
       ),
-    ]);
-    return claimed.length + callCommands.length;
+    );
+    return claimed.length;
   };
-  const loop = pollLoop({ name: 'notifier', idleMs: deps.idleMs ?? 500, tick, onError: (err) => log.error({ err }, 'notifier.tick.failed') });
+  // Commands to live calls run in their own loop: a voicemail must play right after the greeting and a
+  // cancel stop the ringing, never waiting behind a slow SMTP server or a call being placed.
+  const commandsTick = async () => {
+    const claimed = await claimCallCommands(deps.db, claimOptions());
+    await Promise.all(
+      claimed.map((c) =>
+        performCallCommand(deps, c, log, (result) => commands.inc({ command: c.command, result })).catch((err: unknown) => {
+          log.error({ err, callCommandId: c.id, attemptId: c.attempt_id }, 'call_command.error');
+        }),
+      ),
+    );
+    return claimed.length;
+  };
+  const onError = (err: unknown) => log.error({ err }, 'notifier.tick.failed');
+  const attemptsLoop = pollLoop({ name: 'notifier', idleMs: deps.idleMs ?? 500, tick: attemptsTick, onError });
+  const commandsLoop = pollLoop({ name: 'notifier.call_commands', idleMs: deps.idleMs ?? 500, tick: commandsTick, onError });
+  const tick = async () => (await commandsTick()) + (await attemptsTick());
+  const nudge = () => {
+    commandsLoop.nudge();
+    attemptsLoop.nudge();
+  };
+  const stop = async () => {
+    await Promise.all([commandsLoop.stop(), attemptsLoop.stop()]);
+  };
   log.info({ email: deps.email.name, voice: deps.voice.name }, 'notifier.started');
-  return { tick, nudge: loop.nudge, stop: loop.stop };
+  return { tick, nudge, stop };
 }
 
 async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: Logger, count: (outcome: string) => void) {
@@ -70,11 +86,11 @@ async function perform(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: L
   };
 
   if (a.channel === 'voice') {
-    const early = callDispatch(a.previous_status, a.kind, true);
-    if (early === 'end_unknown') return finishCall('unknown', 'the notifier stopped while placing this call; it is not placed again');
-    if (early === 'look_up') return finishCall(await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
+    const action = claimedCallAction(a.previous_status);
+    if (action === 'end_unknown') return finishCall('unknown', 'the notifier stopped while placing this call; it is not placed again');
+    if (action === 'look_up') return finishCall(await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
     const view = await messageView(deps.db, a.ticket_id, '', { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds });
-    if (callDispatch(a.previous_status, a.kind, view?.walking ?? null) === 'skip' || !view) {
+    if (!view || !callStillWanted(a.kind, view.walking)) {
       await markAttemptCanceled(deps.db, a.id, now);
       log.info('call.skipped.walk_stopped');
       return;

@@ -5,6 +5,7 @@
 // the same transaction and carried out by the notifier, so it survives this process.
 import { callScript, gatherTwiml, sayAndHangUp, spokenDeadline, spokenTicketNumber } from '@abuse-desk/channels';
 import { applyCallStatus, findAttempt, messageView, recordAnsweredBy, recordDigits } from '@abuse-desk/db';
+import { callStillWanted } from '@abuse-desk/domain';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import type { ApiDeps } from '../app.js';
@@ -40,7 +41,7 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
     if (!attempt) return twiml(reply, sayAndHangUp('This is the abuse desk of your mail provider. This call is no longer needed. Goodbye.'));
     const view = await messageView(deps.db, attempt.ticket_id, '', { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds });
     if (!view) return twiml(reply, sayAndHangUp('This call is no longer needed. Goodbye.'));
-    if (attempt.kind === 'call' && !view.walking) {
+    if (!callStillWanted(attempt.kind, view.walking)) {
       const by = view.acknowledgedBy ? ` by ${view.acknowledgedBy}` : '';
       return twiml(reply, sayAndHangUp(`This is the abuse desk of your mail provider. Ticket ${spokenTicketNumber(view.number)} for ${view.tenantName} was already acknowledged${by}. Thank you. An email with the details follows. Goodbye.`));
     }
