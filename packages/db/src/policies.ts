@@ -3,6 +3,7 @@ import { DEFAULT_POLICY, Policy } from '@abuse-desk/contracts';
 import type { PolicyOverride } from '@abuse-desk/contracts';
 import { effectivePolicy } from '@abuse-desk/domain';
 import type { Db } from './connect.js';
+import { appendTenantEvent } from './ticket-store.js';
 
 export async function getDefaultPolicy(db: Db): Promise<Policy> {
   const row = await db.selectFrom('settings').select('value').where('key', '=', 'default_policy').executeTakeFirst();
@@ -55,4 +56,17 @@ export async function policiesFor(db: Db, tenantIds: string[], now: Date): Promi
     result.set(row.tenant_id, effectivePolicy(base, { policy: row.policy as PolicyOverride['policy'], expiresAt: row.expires_at }, now));
   }
   return result;
+}
+
+/** Sets a tenant's override and records who set it and why on the tenant, in the caller's transaction. */
+export async function setOverrideAudited(trx: Db, tenantId: string, o: PolicyOverride, by: string, now: Date) {
+  await setOverride(trx, tenantId, o, by, now);
+  await appendTenantEvent(trx, { tenantId, at: now, actor: by, type: 'policy.override.set', reason: o.reason, data: { policy: o.policy, expiresAt: o.expiresAt ?? null } });
+}
+
+/** Removes a tenant's override, on the record; false when there was none. */
+export async function deleteOverrideAudited(trx: Db, tenantId: string, by: string, now: Date): Promise<boolean> {
+  if (!(await deleteOverride(trx, tenantId))) return false;
+  await appendTenantEvent(trx, { tenantId, at: now, actor: by, type: 'policy.override.deleted' });
+  return true;
 }

@@ -1,8 +1,9 @@
+import { DEFAULT_POLICY } from '@abuse-desk/contracts';
 // The policy rules of SPEC §5: when window counts trip a tenant, how a per-tenant override merges over
 // the default, and which parts of a policy this version refuses.
 import type { Policy, PolicyOverride } from '@abuse-desk/contracts';
 import t from 'tap';
-import { baselineMedian, effectivePolicy, emptyCounts, evaluatePolicy, surgeCandidate } from './policy.js';
+import { baselineMedian, checkOverride, effectivePolicy, emptyCounts, evaluatePolicy, surgeCandidate, tenantPolicyView } from './policy.js';
 import type { WindowCounts } from './policy.js';
 
 const NOW = new Date('2026-11-22T10:15:00.000Z');
@@ -207,4 +208,13 @@ t.test('probation', async (t) => {
   t.equal(evaluatePolicy(policy, counts({ spam: 24, clean: 25 }), null, { probationFactor: 0.5 }), null, 'just below the reduced threshold');
   t.equal(evaluatePolicy(policy, counts({ spam: 25, clean: 25 }), null), null, 'without probation the same counts do not trip');
   t.match(evaluatePolicy(policy, emptyCounts(), counts({ virus: 3 }), { probationFactor: 0.5 }), { rule: 'virus', severity: 'repeat' }, 'the virus rule is reduced too');
+});
+
+t.test('an override is refused when its expiry has passed or it leaves the policy incomplete, with field errors', async (t) => {
+  const now = new Date('2026-11-22T10:00:00Z');
+  t.match(checkOverride(DEFAULT_POLICY, { policy: { minSpam: 10 } }, now), { ok: true, effective: { minSpam: 10, windowSeconds: 600 } });
+  t.match(checkOverride(DEFAULT_POLICY, { policy: { minSpam: 10 }, expiresAt: '2026-11-22T09:59:59Z' }, now), { ok: false, errors: [{ field: 'body.expiresAt', message: 'must be in the future' }] });
+  t.match(checkOverride(DEFAULT_POLICY, { policy: { minSpam: 10 }, expiresAt: '2026-11-22T10:00:01Z' }, now), { ok: true });
+  const view = tenantPolicyView('acme', DEFAULT_POLICY, { policy: { minSpam: 10 }, reason: 'bulk sender', expiresAt: new Date('2026-11-22T09:00:00Z'), setBy: 'admin:x', setAt: new Date('2026-11-21T09:00:00Z') }, now);
+  t.match(view, { tenantId: 'acme', override: { expired: true, reason: 'bulk sender' }, effective: { minSpam: 50 } }, 'an expired override shows, but the default is in force');
 });

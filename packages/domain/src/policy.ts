@@ -1,6 +1,6 @@
 // Policy rules of SPEC §5 as pure functions: which parts of a policy this version supports,
 // how an override merges over the default, and whether window counts trip the policy.
-import { DEFAULT_POLICY } from '@abuse-desk/contracts';
+import { DEFAULT_POLICY, Policy as PolicySchema } from '@abuse-desk/contracts';
 import type { Policy, PolicyOverride, Rule, Severity } from '@abuse-desk/contracts';
 
 export interface WindowCounts {
@@ -28,6 +28,28 @@ export function effectivePolicy(base: Policy, override: { policy: PolicyOverride
     ...stripUndefined(o),
     critical,
   } as Policy;
+}
+
+/**
+ * Whether an override may be set now: its expiry lies ahead and, merged over the default, it gives a
+ * complete policy (a partial critical or surge rule is completed from the default). Field errors name
+ * the body's fields, for the 400 answer.
+ */
+export function checkOverride(base: Policy, override: { policy: PolicyOverride['policy']; expiresAt?: string | undefined }, now: Date): { ok: true; effective: Policy } | { ok: false; detail: string; errors: { field: string; message: string }[] } {
+  if (override.expiresAt && new Date(override.expiresAt) <= now) return { ok: false, detail: 'expiresAt must be in the future', errors: [{ field: 'body.expiresAt', message: 'must be in the future' }] };
+  const check = PolicySchema.safeParse(effectivePolicy(base, { policy: override.policy, expiresAt: null }, now));
+  if (!check.success) return { ok: false, detail: 'the override does not give a complete policy', errors: check.error.issues.map((i) => ({ field: `body.policy.${i.path.join('.')}`, message: i.message })) };
+  return { ok: true, effective: check.data };
+}
+
+/** What GET /v1/tenants/{id}/policy shows: the default, the override (and whether it expired) and the policy in force. */
+export function tenantPolicyView(tenantId: string, base: Policy, override: { policy: PolicyOverride['policy']; reason: string; expiresAt: Date | null; setBy: string; setAt: Date } | null, now: Date) {
+  return {
+    tenantId,
+    default: base,
+    override: override && { policy: override.policy, reason: override.reason, expiresAt: override.expiresAt?.toISOString() ?? null, setBy: override.setBy, setAt: override.setAt.toISOString(), expired: !!override.expiresAt && override.expiresAt <= now },
+    effective: effectivePolicy(base, override, now),
+  };
 }
 
 export interface Trip {

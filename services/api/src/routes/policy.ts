@@ -1,8 +1,8 @@
 // The default policy and per-tenant overrides (SPEC §5). Features that do not exist yet are refused with
 // 400, never silently ignored.
 import { Policy, PolicyOverride, TenantId, TenantPolicyView, problemResponses } from '@abuse-desk/contracts';
-import { appendTenantEvent, deleteOverride, getDefaultPolicy, getOverride, getTenant, setDefaultPolicy, setOverride } from '@abuse-desk/db';
-import { effectivePolicy } from '@abuse-desk/domain';
+import { deleteOverrideAudited, getDefaultPolicy, getOverride, getTenant, setDefaultPolicy, setOverrideAudited } from '@abuse-desk/db';
+import { checkOverride, tenantPolicyView } from '@abuse-desk/domain';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
@@ -24,13 +24,7 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
 
   const view = async (tenantId: string) => {
     const [base, override] = await Promise.all([getDefaultPolicy(db), getOverride(db, tenantId)]);
-    const now = deps.clock.now();
-    return {
-      tenantId,
-      default: base,
-      override: override && { policy: override.policy, reason: override.reason, expiresAt: override.expiresAt?.toISOString() ?? null, setBy: override.setBy, setAt: override.setAt.toISOString(), expired: !!override.expiresAt && override.expiresAt <= now },
-      effective: effectivePolicy(base, override, now),
-    };
+    return tenantPolicyView(tenantId, base, override, deps.clock.now());
   };
   const mustExist = async (tenantId: string) => {
     if (!(await getTenant(db, tenantId))) throw notFound(`tenant ${tenantId}`);
@@ -57,14 +51,9 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     async (request) => {
       await mustExist(request.params.tenantId);
       const now = deps.clock.now();
-      if (request.body.expiresAt && new Date(request.body.expiresAt) <= now) throw badRequest('expiresAt must be in the future', [{ field: 'body.expiresAt', message: 'must be in the future' }]);
-      const merged = effectivePolicy(await getDefaultPolicy(db), { policy: request.body.policy, expiresAt: null }, now);
-      const check = Policy.safeParse(merged);
-      if (!check.success) throw badRequest('the override does not give a complete policy', check.error.issues.map((i) => ({ field: `body.policy.${i.path.join('.')}`, message: i.message })));
-      await db.transaction().execute(async (trx) => {
-        await setOverride(trx, request.params.tenantId, request.body, actorOf(request), now);
-        await appendTenantEvent(trx, { tenantId: request.params.tenantId, at: now, actor: actorOf(request), type: 'policy.override.set', reason: request.body.reason, data: { policy: request.body.policy, expiresAt: request.body.expiresAt ?? null } });
-      });
+      const check = checkOverride(await getDefaultPolicy(db), request.body, now);
+      if (!check.ok) throw badRequest(check.detail, check.errors);
+      await db.transaction().execute((trx) => setOverrideAudited(trx, request.params.tenantId, request.body, actorOf(request), now));
       request.log.info({ tenantId: request.params.tenantId, override: request.body }, 'policy.override.set');
       return view(request.params.tenantId);
     },
@@ -72,11 +61,7 @@ export const policyRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
 
   app.delete('/v1/tenants/:tenantId/policy', { onRequest: requireRole(db, 'admin'), schema: { tags: ['policy'], operationId: 'deleteTenantPolicyOverride', summary: 'Remove the override', params: Params, response: { 204: z.undefined().describe('The override was removed'), ...problemResponses(400, 401, 403, 404) } } }, async (request, reply) => {
     await mustExist(request.params.tenantId);
-    const deleted = await db.transaction().execute(async (trx) => {
-      if (!(await deleteOverride(trx, request.params.tenantId))) return false;
-      await appendTenantEvent(trx, { tenantId: request.params.tenantId, at: deps.clock.now(), actor: actorOf(request), type: 'policy.override.deleted' });
-      return true;
-    });
+    const deleted = await db.transaction().execute((trx) => deleteOverrideAudited(trx, request.params.tenantId, actorOf(request), deps.clock.now()));
     if (!deleted) throw notFound(`a policy override for tenant ${request.params.tenantId}`);
     request.log.info({ tenantId: request.params.tenantId }, 'policy.override.deleted');
     return reply.code(204).send();
