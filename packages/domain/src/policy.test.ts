@@ -1,6 +1,6 @@
-import { DEFAULT_POLICY } from '@abuse-desk/contracts';
 // The policy rules of SPEC §5: when window counts trip a tenant, how a per-tenant override merges over
 // the default, and which parts of a policy this version refuses.
+import { DEFAULT_POLICY } from '@abuse-desk/contracts';
 import type { Policy, PolicyOverride } from '@abuse-desk/contracts';
 import t from 'tap';
 import { baselineMedian, checkOverride, effectivePolicy, emptyCounts, evaluatePolicy, surgeCandidate, tenantPolicyView } from './policy.js';
