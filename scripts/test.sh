@@ -2,7 +2,8 @@
 # Installs what the tests need (pnpm packages; kcat and chromium from Debian when missing; starts the
 # local PostgreSQL if it is stopped), type-checks and builds everything, checks that each package.json lists
 # exactly what its package imports (scripts/check-deps.mjs), then runs every test with tap.
-# Database tests run on embedded PGlite and on PostgreSQL at TEST_DATABASE_URL.
+# Database tests run on embedded PGlite and on PostgreSQL at TEST_DATABASE_URL: PostgreSQL is required,
+# and the script stops with a message saying so when it is missing or does not answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-pnpm.sh
@@ -17,10 +18,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
-if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  echo "abuse-desk: starting the local PostgreSQL" >&2
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
-  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+if ! command -v pg_isready >/dev/null 2>&1; then
+  echo "abuse-desk: the tests need PostgreSQL, but pg_isready (PostgreSQL's client tools) is not on PATH." >&2
+  echo "abuse-desk: install PostgreSQL (Debian: apt-get install postgresql), or run a server and set TEST_DATABASE_URL" >&2
+  echo "abuse-desk: (default postgres://postgres@127.0.0.1:5432/test, a superuser that may create databases) with pg_isready on PATH." >&2
+  exit 1
+fi
+if ! pg_isready -q -d "$TEST_DATABASE_URL"; then
+  cluster="$(ls /etc/postgresql 2>/dev/null | head -1)"
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -n "$cluster" ]; then
+    echo "abuse-desk: starting the local PostgreSQL" >&2
+    pg_ctlcluster --skip-systemctl-redirect "$cluster" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -d "$TEST_DATABASE_URL" && break; sleep 1; done
+  fi
+  if ! pg_isready -q -d "$TEST_DATABASE_URL"; then
+    echo "abuse-desk: the tests need PostgreSQL, and none answers at TEST_DATABASE_URL ($(pg_isready -d "$TEST_DATABASE_URL" 2>&1 || true))." >&2
+    echo "abuse-desk: start it (Debian: pg_ctlcluster <version> main start) or point TEST_DATABASE_URL at a running server." >&2
+    exit 1
+  fi
 fi
 
 pnpm install --frozen-lockfile --prefer-offline
