@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// bench/report.mjs: the README's benchmark tables, generated from the latest results in bench/results/*.json,
+// so that they cannot drift from what was measured. Each table sits between marker comments in README.md
+// (`<!-- bench:counter:start -->` … `<!-- bench:counter:end -->`, the same for deadlines); the prose around
+// them is left alone.
+//
+//   node bench/report.mjs           rewrites the README's tables (also run at the end of every benchmark)
+//   node bench/report.mjs --check   exits 1 if the README's tables differ from what the results give
+//                                   (run by scripts/test.sh, so a hand-edited table or a result committed
+//                                   without its table fails CI)
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const README = path.join(ROOT, 'README.md');
+export const BENCHMARKS = ['counter', 'deadlines'];
+// A 1-minute load average at the start of a run at or above this says the run shared the machine.
+const QUIET_LOAD = 1.0;
+
+const int = (n) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const fixed = (n, d) => n.toFixed(d);
+const mib = (bytes) => `${int(bytes / 2 ** 20)} MB`;
+const gib = (bytes) => `${int(bytes / 2 ** 30)} GiB`;
+const day = (iso) => iso.slice(0, 10);
+
+/** "p50 x, p99 y, max z" where a figure beyond the wait (null in the results) is "> wait". */
+function spread(p, unit, wait, show) {
+  const v = (x) => (x === null ? `> ${show(wait)} ${unit}` : `${show(x)} ${unit}`);
+  return `p50 ${v(p.p50)}, p99 ${v(p.p99)}, max ${v(p.max)}`;
+}
+const seen = (p, what, wait, verb = 'seen') => `${int(p.seen)} of ${int(p.of)} ${what} ${verb} within ${wait} s${p.missed ? `, **${int(p.missed)} missed**` : ''}`;
+
+/** Wraps a paragraph at 110 columns so the README's source stays readable (markdown joins the lines). */
+function wrap(text, width = 110) {
+  const lines = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
+function context(r) {
+  const m = r.machine;
+  const commit = `commit ${r.commit.sha.slice(0, 10)}${r.commit.dirty ? ` with uncommitted changes to ${r.commit.dirtyPaths.map((p) => `\`${p}\``).join(', ')}` : ''}`;
+  return wrap(
+    `Latest figures (${day(r.date)}, ${commit}; ${m.cpus} × ${m.model}, ${gib(m.memoryBytes)}, ${m.os}, Node ${m.node}, ${m.postgres}` +
+      `${m.kafka ? `, ${m.kafka}` : ''}; everything shares the ${m.cpus} cores; 1-minute load average ${fixed(r.load.start[0], 2)} at the start, ` +
+      `${fixed(r.load.end[0], 2)} at the end, which includes the benchmark's own processes):`,
+  );
+}
+
+function sharedNote(r) {
+  if (r.load.start[0] < QUIET_LOAD) return [];
+  return [
+    '',
+    wrap(
+      `**This run shared the machine**: the 1-minute load average was ${fixed(r.load.start[0], 2)} when it began (${fixed(QUIET_LOAD, 1)} ` +
+        `or more means other work was running on the ${r.machine.cpus} cores), so these figures are likely worse than a quiet machine of ` +
+        'this kind gives.',
+    ),
+  ];
+}
+
+const params = (r) => wrap(`Parameters: ${Object.entries(r.parameters).map(([k, v]) => `\`${k}=${v}\``).join(' ')}; all figures in \`bench/results/${r.benchmark}.json\`.`);
+
+function counterBlock(r) {
+  const f = r.figures;
+  const t = f.throughput;
+  const trip = f.tripLatencyMs;
+  const rate = int(f.steady.verdictsPerSecond);
+  return [
+    context(r),
+    '',
+    '| measure | result | target |',
+    '|---|---|---|',
+    `| counter, sustained | **${int(t.counterPerSecond)} verdicts/s** (${int(t.messages)} messages) | ≥ 30,000/s |`,
+    `| bare kafkajs consumer, same run | ${int(t.barePerSecond)} messages/s | — |`,
+    `| counter / bare | **${fixed(t.ratio, 2)}** | ≥ 0.7 |`,
+    `| distinct verdicts counted | ${int(f.verdicts.counted)} of ${int(f.verdicts.distinctProduced)}${f.verdicts.lost ? `, **${int(f.verdicts.lost)} lost**` : ''} | all |`,
+    `| counter peak RSS | **${mib(f.peakRssBytes)}** | ≤ 300 MB |`,
+    `| trip latency at ${rate} verdicts/s | **${spread(trip, 'ms', trip.waitMs, int)}** (${seen(trip, 'trips', int(trip.waitMs / 1000))}) | p99 ≤ 1 s |`,
+    ...(f.verdicts.lost
+      ? [
+          '',
+          wrap(
+            `${int(f.verdicts.lost)} verdicts were never counted: the counter fell so far behind that the mock broker had dropped ` +
+              'them (it keeps only a few MB per partition), so trips whose verdicts were lost are among the missed.',
+          ),
+        ]
+      : []),
+    ...sharedNote(r),
+    '',
+    params(r),
+  ].join('\n');
+}
+
+function deadlinesBlock(r) {
+  const f = r.figures;
+  const c = f.committedLatenessSeconds;
+  const s = f.sweepLatenessSeconds;
+  const wait = r.parameters.MAX_WAIT_SECONDS;
+  const eventsOk = f.tenantsWithOneSuspensionEvent === f.tickets;
+  const suspended = [
+    `${int(f.suspended)} / ${int(f.tickets)}`,
+    f.suspendedTwice ? `**${int(f.suspendedTwice)} twice**` : 'none twice',
+    f.suspendedBeforeDeadline ? `**${int(f.suspendedBeforeDeadline)} early**` : 'none early',
+    eventsOk ? 'one `outbound.suspended` per tenant' : `**${int(f.tickets - f.tenantsWithOneSuspensionEvent)} tenants without exactly one \`outbound.suspended\`**`,
+  ].join('; ');
+  const sec = (x) => fixed(x, 2);
+  return [
+    context(r),
+    '',
+    '| measure | result | target |',
+    '|---|---|---|',
+    `| suspended | ${suspended} | all, once |`,
+    `| deadline → suspension committed | **${spread(c, 's', wait, sec)}** (${seen(c, 'tickets', wait)}) | ≤ 2 s |`,
+    `| deadline → the sweep that suspended it | ${spread(s, 's', wait, sec)} (${seen(s, 'tickets', wait, 'swept')}) | — |`,
+    ...sharedNote(r),
+    '',
+    params(r),
+  ].join('\n');
+}
+
+const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock };
+
+/** Each benchmark's latest results; a missing file is an error unless `allowMissing` (then it is left out). */
+export function readResults({ allowMissing = false } = {}) {
+  const results = {};
+  for (const name of BENCHMARKS) {
+    const file = path.join(ROOT, 'bench/results', `${name}.json`);
+    let text;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if (allowMissing && err.code === 'ENOENT') continue;
+      throw new Error(`bench/report: cannot read ${path.relative(ROOT, file)} (${err.code ?? err.message}); run pnpm bench:${name}`);
+    }
+    results[name] = JSON.parse(text);
+  }
+  return results;
+}
+
+/** The README with each benchmark's block replaced by the one its results give (blocks without results are kept). */
+export function generate(readme, results) {
+  let out = readme;
+  for (const name of BENCHMARKS.filter((n) => results[n])) {
+    const start = `<!-- bench:${name}:start -->`;
+    const end = `<!-- bench:${name}:end -->`;
+    const a = out.indexOf(start);
+    const b = out.indexOf(end);
+    if (a < 0 || b < a) throw new Error(`bench/report: README.md has no ${start} … ${end} markers`);
+    const block = `${start}\n<!-- generated by bench/report.mjs from bench/results/${name}.json: run the benchmark or pnpm bench:report, do not edit -->\n${BLOCKS[name](results[name])}\n`;
+    out = out.slice(0, a) + block + out.slice(b);
+  }
+  return out;
+}
+
+/** Rewrites README.md from the results; true if anything changed. */
+export function updateReadme() {
+  const readme = readFileSync(README, 'utf8');
+  const next = generate(readme, readResults({ allowMissing: true }));
+  if (next === readme) return false;
+  writeFileSync(README, next);
+  return true;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    if (process.argv.includes('--check')) {
+      const readme = readFileSync(README, 'utf8');
+      const expected = generate(readme, readResults());
+      if (expected !== readme) {
+        const have = readme.split('\n');
+        const want = expected.split('\n');
+        let i = 0;
+        while (have[i] === want[i]) i++;
+        console.error(
+          [
+            "bench/report: the README's benchmark tables differ from bench/results/*.json; run `pnpm bench:report` (or the benchmark) and commit both.",
+            `First difference, README.md line ${i + 1}:`,
+            `  README:  ${have[i] ?? '(end of file)'}`,
+            `  results: ${want[i] ?? '(end of file)'}`,
+          ].join('\n'),
+        );
+        process.exit(1);
+      }
+      console.log('bench/report: README benchmark tables match bench/results/*.json');
+    } else {
+      console.log(updateReadme() ? 'bench/report: README benchmark tables regenerated' : 'bench/report: README benchmark tables already up to date');
+    }
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}
