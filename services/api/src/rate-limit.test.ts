@@ -18,8 +18,16 @@ t.test('keys are counted apart', async (t) => {
 
 t.test('a flood of distinct keys does not grow memory without bound', async (t) => {
   const l = new RateLimiter(1, 60_000, 100);
-  for (let i = 0; i < 1000; i++) l.hit(`k${i}`, 0);
+  let largest = 0;
+  for (let i = 0; i < 1000; i++) {
+    l.hit(`k${i}`, 0);
+    largest = Math.max(largest, l.size);
+  }
+  t.equal(largest, 100, 'it never holds more than maxKeys windows');
   t.ok(l.hit('fresh', 0).allowed, 'new keys are still admitted');
+  t.equal(l.size, 100);
+  l.hit('later', 60_000);
+  t.equal(l.size, 1, 'keys whose windows have ended are forgotten');
 });
 
 t.test('the resolution endpoint answers 429 with Retry-After once a ticket has had ten submissions in ten minutes', async (t) => {

@@ -9,6 +9,11 @@ export class RateLimiter {
     readonly maxKeys = 100_000,
   ) {}
 
+  /** How many keys the limiter holds a window for (what its memory grows with). */
+  get size(): number {
+    return this.#windows.size;
+  }
+
   /** Counts one hit for `key`; says whether it is allowed and, if not, when to come back. */
   hit(key: string, now = Date.now()): { allowed: boolean; retryAfterSeconds: number } {
     let w = this.#windows.get(key);
