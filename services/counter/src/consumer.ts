@@ -163,11 +163,13 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
       maxBytes: 16 * 1024 * 1024,
     });
     current = consumer;
+    let replaced = false;
     consumer.on(consumer.events.GROUP_JOIN, onJoin(consumer));
     consumer.on(consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload as { error: Error; restart: boolean };
       log.error({ err: error, restart }, 'counter.kafka.crashed');
       if (restart || !running) return;
+      replaced = true;
       crashed = error.message;
       restarts += 1;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts, 6));
@@ -183,6 +185,9 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
     await consumer.connect();
     await consumer.subscribe({ topics: [k.verdictTopic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: handleBatch });
+    // A first join that fails is reported through CRASH before run() resolves: this consumer is already
+    // being replaced, so it must not clear the crash that /readyz reports nor claim to have started.
+    if (replaced) return;
     crashed = null;
     log.info({ brokers: k.brokers, restarts }, 'counter.kafka.started');
   };
