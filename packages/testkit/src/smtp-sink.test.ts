@@ -3,7 +3,7 @@ import t from 'tap';
 import { startSmtpSink } from './smtp-sink.js';
 
 /** Speaks just enough SMTP to deliver one message, so the sink is tested without the code it tests. */
-async function deliver(port: number, rcpts: string[], message: string) {
+async function deliver(port: number, rcpts: string[], message: string, opts: { dropMidMessage?: boolean } = {}) {
   const socket = createConnection(port, '127.0.0.1');
   socket.setEncoding('utf8');
   let buffer = '';
@@ -35,6 +35,13 @@ async function deliver(port: number, rcpts: string[], message: string) {
   await say('MAIL FROM:<abuse@desk.example>');
   for (const r of rcpts) await say(`RCPT TO:<${r}>`);
   await say('DATA');
+  if (opts.dropMidMessage) {
+    // A sender killed in the middle of DATA: part of the message, no final dot, the connection gone.
+    socket.write(message.replace(/\n/g, '\r\n').slice(0, 40));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    return 'dropped';
+  }
   const accepted = await say(`${message.replace(/\n/g, '\r\n')}\r\n.`);
   await say('QUIT');
   socket.end();
@@ -65,4 +72,21 @@ t.test('waiting for a message that never comes fails with the subjects that did 
     message: /1 received: "\[ABU-000002\] the wrong one"/,
   });
   await t.rejects(sink.waitFor(() => true, { timeoutMs: 100, count: 2 }), { message: /for 2 matching message\(s\), 1 matched/ });
+});
+
+t.test('a message whose sender died in the middle of DATA is discarded, as a real server does', async (t) => {
+  const sink = await startSmtpSink();
+  t.teardown(() => sink.close());
+  await deliver(sink.port, ['bob@acme.example'], 'Subject: [ABU-000003] cut short by a crash\n\nthe body that never fully arrived\n', { dropMidMessage: true });
+  await deliver(sink.port, ['bob@acme.example'], 'Subject: [ABU-000004] complete\n\nbody\n');
+  await sink.waitFor((m) => m.subject === '[ABU-000004] complete');
+  t.same(sink.messages.map((m) => m.subject), ['[ABU-000004] complete'], 'only the complete message was delivered');
+});
+
+t.test('a sink with an accept delay holds each message before its 250', async (t) => {
+  const sink = await startSmtpSink({ acceptDelayMs: 300 });
+  t.teardown(() => sink.close());
+  const started = Date.now();
+  t.match(await deliver(sink.port, ['bob@acme.example'], 'Subject: slow\n\nbody\n'), /^250 /);
+  t.ok(Date.now() - started >= 290, 'the 250 came after the delay');
 });

@@ -31,7 +31,12 @@ export interface SmtpSink {
 
 const POLL_MS = 25;
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /** Holds each message this long before accepting it, so that a test can kill a sender mid-transaction. */
+  acceptDelayMs?: number;
+}
+
+export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   let received = 0;
 
@@ -47,8 +52,15 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       callback(null, { user: auth.username ?? 'test' });
     },
     onData(stream, session, callback) {
+      // Like a real server, a message counts only when its DATA ended with the final dot: a client that
+      // dies mid-message leaves a truncated stream, which is discarded, not delivered.
+      let complete = false;
+      stream.once('end', () => (complete = true));
+      stream.on('error', () => {});
       simpleParser(stream)
-        .then((parsed) => {
+        .then(async (parsed) => {
+          if (!complete || stream.sizeExceeded) throw new Error('the message was not received in full');
+          if (opts.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.acceptDelayMs));
           const { mailFrom, rcptTo } = session.envelope;
           messages.push(Object.assign(parsed, { envelopeTo: rcptTo.map((r) => r.address), envelopeFrom: mailFrom ? mailFrom.address : null }));
           received += 1;
