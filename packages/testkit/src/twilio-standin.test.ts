@@ -68,9 +68,27 @@ t.test('a single StatusCallbackEvent is still recorded as an array', async (t) =
   t.same(s.calls.get(call.sid)?.params.StatusCallbackEvent, ['completed']);
 });
 
-t.test('parameters the spec does not declare, missing required ones and values it does not allow are reported', async (t) => {
+/** A request sent as is (twilio-node checks required parameters itself and sends only those it knows). */
+async function send(s: TwilioStandin, method: 'GET' | 'POST', path: string, pairs: [string, string][] = []): Promise<{ status: number; body: any }> {
+  const form = new URLSearchParams(pairs);
+  const url = `${s.baseUrl}/2010-04-01/Accounts/${s.accountSid}${path}${method === 'GET' && pairs.length > 0 ? `?${form}` : ''}`;
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString('base64')}`, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    ...(method === 'POST' ? { body: form } : {}),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const VALID_CREATE: [string, string][] = [
+  ['To', TO],
+  ['From', FROM],
+  ['Url', `${PUBLIC}/v`],
+];
+
+t.test('parameters the spec does not declare, missing required ones and values it does not allow are all reported, and the create is refused', async (t) => {
   const s = await standin(t);
-  const body = new URLSearchParams([
+  const res = await send(s, 'POST', '/Calls.json', [
     ['To', TO],
     ['Url', `${PUBLIC}/v`],
     ['StatusCallbackEvents', 'completed'],
@@ -79,12 +97,9 @@ t.test('parameters the spec does not declare, missing required ones and values i
     ['StatusCallbackMethod', 'PUT'],
     ['Timeout', 'thirty'],
   ]);
-  const res = await fetch(`${s.baseUrl}/2010-04-01/Accounts/${s.accountSid}/Calls.json`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-  });
-  t.equal(res.status, 400, 'no From: Twilio refuses');
+  t.equal(res.status, 400);
+  t.match(res.body, { status: 400, code: 21213, more_info: 'https://www.twilio.com/docs/errors/21213' }, "the first problem, no From, decides Twilio's code");
+  t.match(res.body.message, /StatusCallbackEvents is not declared.*Timeout="thirty"/, 'the message names every problem');
   const errors = s.requests[0]?.specErrors ?? [];
   t.match(errors.join('\n'), /parameter StatusCallbackEvents is not declared/);
   t.match(errors.join('\n'), /required parameter From is missing/);
@@ -94,6 +109,72 @@ t.test('parameters the spec does not declare, missing required ones and values i
   t.match(errors.join('\n'), /Timeout="thirty" is not an integer/);
   t.equal(errors.length, 6, errors.join('\n'));
   t.equal(s.calls.size, 0);
+});
+
+t.test('a create with a parameter the spec does not declare gets 400 (20001) and creates nothing', async (t) => {
+  const s = await standin(t);
+  const res = await send(s, 'POST', '/Calls.json', [...VALID_CREATE, ['StatusCallbackEvents', 'completed']]);
+  t.equal(res.status, 400);
+  t.same(Object.keys(res.body).sort(), ['code', 'message', 'more_info', 'status'], "Twilio's error body");
+  t.match(res.body, { code: 20001, status: 400, more_info: 'https://www.twilio.com/docs/errors/20001', message: /StatusCallbackEvents/ });
+  t.equal(s.calls.size, 0, 'no call was created');
+  t.match(s.requests[0]?.specErrors, [/parameter StatusCallbackEvents is not declared/], 'the request is still recorded with its problem');
+});
+
+t.test('a create with a value the spec does not allow gets 400 through the real client and creates nothing', async (t) => {
+  const s = await standin(t);
+  const client = twilioClientFor(s);
+  await t.rejects(client.calls.create({ ...createParams, machineDetection: 'DetectMessageEnds' }), { status: 400, code: 21234, moreInfo: 'https://www.twilio.com/docs/errors/21234' }, 'MachineDetection outside Enable, DetectMessageEnd');
+  await t.rejects(client.calls.create({ ...createParams, statusCallbackEvent: ['initiated', 'answer'] }), { status: 400, code: 400, message: /StatusCallbackEvent="answer"/ }, 'a StatusCallbackEvent outside the listed events');
+  await t.rejects(client.calls.create({ ...createParams, statusCallbackMethod: 'PUT' }), { status: 400, message: /StatusCallbackMethod="PUT" is not one of GET, POST/ }, 'an HTTP method outside the enum');
+  await t.rejects(client.calls.create({ ...createParams, url: '/webhooks/twilio/voice?a=1' }), { status: 400, code: 21205 }, 'a relative Url');
+  await t.rejects(client.calls.create({ ...createParams, timeout: 'thirty' as unknown as number }), { status: 400, code: 21208 }, 'a Timeout that is not an integer');
+  t.equal(s.calls.size, 0, 'no call was created');
+  t.equal(s.requests.length, 5);
+  t.ok(s.requests.every((r) => r.specErrors.length === 1), 'each request recorded with its one problem');
+});
+
+t.test('a create missing To or From gets 400 with the code Twilio documents for each, and creates nothing', async (t) => {
+  const s = await standin(t);
+  const noFrom = await send(s, 'POST', '/Calls.json', VALID_CREATE.filter(([k]) => k !== 'From'));
+  t.equal(noFrom.status, 400);
+  t.match(noFrom.body, { code: 21213, status: 400, message: /From/ });
+  const noTo = await send(s, 'POST', '/Calls.json', VALID_CREATE.filter(([k]) => k !== 'To'));
+  t.equal(noTo.status, 400);
+  t.match(noTo.body, { code: 21201, status: 400, message: /'To'/ });
+  t.equal(s.calls.size, 0);
+});
+
+t.test('after refused creates a valid one is still created, and a refusal uses up no failure planned with failNext', async (t) => {
+  const s = await standin(t);
+  s.failNext('create', 'http500');
+  t.equal((await send(s, 'POST', '/Calls.json', [...VALID_CREATE, ['Timeout', '-']])).status, 400);
+  t.equal(s.calls.size, 0);
+  const failed = await send(s, 'POST', '/Calls.json', VALID_CREATE);
+  t.match(failed, { status: 500, body: { code: 20500 } }, 'the planned 500 hits the first valid create');
+  const ok = await send(s, 'POST', '/Calls.json', VALID_CREATE);
+  t.equal(ok.status, 201);
+  t.match(ok.body, { to: TO, from: FROM, status: 'queued' });
+  t.equal(s.calls.size, 2, 'the two valid creates placed calls, the refused one none');
+  t.same(s.requests.map((r) => r.specErrors.length), [1, 0, 0]);
+});
+
+t.test('an update with a value the spec does not allow gets 400 and leaves the call as it was', async (t) => {
+  const s = await standin(t);
+  const client = twilioClientFor(s);
+  const call = await client.calls.create(createParams);
+  await t.rejects(client.calls(call.sid).update({ status: 'cancelled' as unknown as 'canceled' }), { status: 400, message: /Status="cancelled" is not one of canceled, completed/ });
+  const refused = await send(s, 'POST', `/Calls/${call.sid}.json`, [['Status', 'canceled'], ['Reason', 'done']]);
+  t.match(refused, { status: 400, body: { code: 20001 } }, 'an undeclared parameter next to a valid one');
+  t.match(s.calls.get(call.sid), { status: 'queued', updates: [] }, 'neither update was applied');
+  t.equal((await client.calls(call.sid).update({ status: 'canceled' })).status, 'canceled', 'a valid update still works');
+});
+
+t.test('a list with a filter the spec does not declare gets 400', async (t) => {
+  const s = await standin(t);
+  const res = await send(s, 'GET', '/Calls.json', [['To', TO], ['Direction', 'outbound-api']]);
+  t.match(res, { status: 400, body: { code: 20001, message: /query parameter Direction is not declared/ } });
+  t.equal((await send(s, 'GET', '/Calls.json', [['To', TO]])).status, 200);
 });
 
 t.test('updates cancel a call and replace its TwiML, and are recorded', async (t) => {
@@ -184,15 +265,15 @@ t.test('wrong credentials are refused with 401', async (t) => {
   t.equal(s.requests.length, 1, 'the refused request is recorded too');
 });
 
-t.test('signedPost signs as Twilio does: validateRequest accepts it over the same URL', async (t) => {
+t.test('signedPost signs as Twilio does: validateRequest accepts it over the URL it signs, the one posted to or, behind a proxy, the public one', async (t) => {
   const authToken = 'a'.repeat(32);
-  const seen: { signature: string | undefined; body: string; contentType: string | undefined; path: string | undefined }[] = [];
+  const seen: { signature: string | undefined; body: string; contentType: string | undefined; path: string | undefined; host: string | undefined }[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
-      seen.push({ signature: req.headers['x-twilio-signature'] as string | undefined, body, contentType: req.headers['content-type'], path: req.url });
+      seen.push({ signature: req.headers['x-twilio-signature'] as string | undefined, body, contentType: req.headers['content-type'], path: req.url, host: req.headers.host });
       res.writeHead(200, { 'content-type': 'text/xml' });
       res.end('<Response/>');
     });
@@ -212,4 +293,14 @@ t.test('signedPost signs as Twilio does: validateRequest accepts it over the sam
   t.ok(twilio.validateRequest(authToken, got?.signature ?? '', url, received), 'accepted with the auth token');
   t.notOk(twilio.validateRequest('b'.repeat(32), got?.signature ?? '', url, received), 'refused with another token');
   t.notOk(twilio.validateRequest(authToken, got?.signature ?? '', url, { ...received, CallStatus: 'completed' }), 'refused when a param changes');
+  t.equal(got?.host, new URL(url).host, 'the Host header names the URL posted to');
+
+  // Behind a proxy: Twilio signed the public URL, the request arrives elsewhere with a rewritten Host.
+  const publicUrl = `${PUBLIC}/webhooks/twilio/status?a=1`;
+  await signedPost(url, params, authToken, { signedUrl: publicUrl, host: 'desk-internal:8080' });
+  const proxied = seen[1];
+  t.equal(proxied?.host, 'desk-internal:8080', 'the Host header as given');
+  t.equal(proxied?.path, '/webhooks/twilio/status?a=1');
+  t.ok(twilio.validateRequest(authToken, proxied?.signature ?? '', publicUrl, params), 'signed over the public URL');
+  t.notOk(twilio.validateRequest(authToken, proxied?.signature ?? '', url, params), 'not over the URL it was posted to');
 });

@@ -1,11 +1,13 @@
 // A local stand-in of Twilio's REST API (2010-04-01 Calls) for tests (TESTING.md, Twilio row): the
 // real `twilio` client is pointed at it (twilio-client.ts), it answers like Twilio does
 // (twilio-calls.ts), records every request and checks each against Twilio's own OpenAPI description
-// (twilio-openapi.ts). This file is the HTTP server: parsing, routing, authentication, failures on demand.
+// (twilio-openapi.ts), refusing one that breaks it with Twilio's 400 and changing nothing — so a wrong
+// parameter fails every test that sends it, not only those that read `specErrors`. This file is the
+// HTTP server: parsing, routing, authentication, refusals, failures on demand.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallRegistry, hex, twilioError, type StandinCall } from './twilio-calls.js';
-import { callOperations, recordedParams, specErrorsOf, type CallsRoute } from './twilio-openapi.js';
+import { callOperations, recordedParams, specProblemsOf, specRefusal, type CallsRoute, type SpecProblem } from './twilio-openapi.js';
 
 export interface RecordedRequest {
   method: string;
@@ -13,7 +15,7 @@ export interface RecordedRequest {
   path: string;
   /** Query and form parameters; repeated ones (and array parameters of the spec) as arrays. */
   params: Record<string, string | string[]>;
-  /** Where the request departs from twilio_api_v2010.json; empty when it conforms. */
+  /** Where the request departs from twilio_api_v2010.json; empty when it conforms. A request with any is refused with 400. */
   specErrors: string[];
   at: Date;
 }
@@ -31,7 +33,8 @@ export interface TwilioStandin {
    * The next `count` (default 1) Calls.json creates: `http500` creates the call and answers 500;
    * `timeout` creates the call and never answers; `http400` answers 21211 and creates nothing.
    * For call updates (`update`): `timeout` never answers and changes nothing (the request was lost on
-   * its way), `http500` answers 500 and changes nothing.
+   * its way), `http500` answers 500 and changes nothing. Only requests that conform to the spec count:
+   * one that breaks it is refused with its own 400 and uses up no planned failure.
    */
   failNext(kind: 'create' | 'update', mode: TwilioStandinFailMode, count?: number): void;
   close(): Promise<void>;
@@ -84,18 +87,18 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
     // Parameters as sent, every value kept.
     const query = multiMap(url.searchParams);
     const form = multiMap(body.length > 0 ? new URLSearchParams(body) : []);
-    const specErrors: string[] = [];
+    const problems: SpecProblem[] = [];
     if (body.length > 0 && !/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) {
-      specErrors.push(`body sent as ${req.headers['content-type'] ?? 'no content type'}, not application/x-www-form-urlencoded`);
+      problems.push({ param: undefined, kind: 'invalid', text: `body sent as ${req.headers['content-type'] ?? 'no content type'}, not application/x-www-form-urlencoded` });
     }
 
     const callsMatch = CALLS_RE.exec(url.pathname);
     const callMatch = CALL_RE.exec(url.pathname);
     const route: CallsRoute =
       callsMatch && method === 'POST' ? 'create' : callsMatch && method === 'GET' ? 'list' : callMatch && method === 'POST' ? 'update' : callMatch && method === 'GET' ? 'fetch' : 'other';
-    specErrors.push(...specErrorsOf(ops, route, query, form));
+    problems.push(...specProblemsOf(ops, route, query, form));
     const params = recordedParams(ops, route, query, form);
-    requests.push({ method, path: url.pathname, params, specErrors, at });
+    requests.push({ method, path: url.pathname, params, specErrors: problems.map((p) => p.text), at });
 
     if (!authorized(req)) {
       send(res, 401, { ...twilioError(401, 20003, 'Authenticate'), detail: 'Your AccountSid or AuthToken was incorrect.' }, { 'www-authenticate': 'Basic realm="Twilio API"' });
@@ -110,15 +113,17 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
       }
       return;
     }
+    // Twilio validates before it acts: a refused request creates, updates and uses up nothing.
+    if (problems.length > 0) {
+      const refusal = specRefusal(route, problems);
+      send(res, refusal.status, refusal.body);
+      return;
+    }
 
     if (route === 'create') {
       const failure = failures.shift();
       if (failure === 'http400') {
         send(res, 400, twilioError(400, 21211, `Invalid 'To' Phone Number: ${form.get('To')?.at(-1) ?? ''}`));
-        return;
-      }
-      if (!form.has('To') || !form.has('From')) {
-        send(res, 400, twilioError(400, 21201, `No '${form.has('To') ? 'From' : 'To'}' number is specified`));
         return;
       }
       const call = registry.create(form, params, at);
