@@ -3,7 +3,7 @@
 // signed exactly as Twilio signs them.
 import { signedPost, waitUntil } from '@abuse-desk/testkit';
 import t from 'tap';
-import { ALICE, BOB, FROM, TAM_EMAIL, TAM_PHONE, attemptOf, world } from './twilio-world.js';
+import { ALICE, BOB, FROM, TAM_EMAIL, TAM_PHONE, attemptOf, world, type World } from './twilio-world.js';
 
 t.test('calls carry the parameters of SPEC §8 and match Twilio’s OpenAPI description; a callback with a bad or missing signature is refused and changes nothing', async (t) => {
   const w = await world(t, 'twparams', [ALICE, BOB, TAM_EMAIL]);
@@ -123,7 +123,11 @@ t.test('a person who hangs up without pressing counts as answered, not reached: 
   await waitUntil(async () => attemptOf(await w.ticket(), (await w.ticket()).attempts.find((a: any) => a.kind === 'followup')?.id ?? '')?.outcome === 'sent', { message: 'no follow-up' });
 });
 
-t.test('Twilio answering 500 or timing out on create: the call is looked up, never placed twice; a 400 fails the attempt and the walk goes on', async (t) => {
+/** The list requests that looked for a call to `phone` (the lookup after an uncertain create). */
+const lookupsFor = (w: World, phone: string) => w.standin.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/Calls.json') && r.params['To'] === phone);
+const createsFor = (w: World, phone: string) => w.standin.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Calls.json') && r.params['To'] === phone);
+
+t.test('Twilio answering 500 on a create it carried out: the call is looked up and recorded as placed, never placed twice', async (t) => {
   const w = await world(t, 'twfail', [ALICE, BOB], {}, { engine: 'pglite', processes: 'one' });
   // The first create (Alice) already happened; make Bob's fail after Twilio placed it.
   await w.callTo(ALICE.phone);
@@ -133,12 +137,14 @@ t.test('Twilio answering 500 or timing out on create: the call is looked up, nev
   const bob = await waitUntil(() => [...w.standin.calls.values()].find((c) => c.to === BOB.phone), { message: 'Bob was not called' });
   const bobAttempt = await waitUntil(async () => (await w.ticket()).attempts.find((a: any) => a.kind === 'call' && a.contactName === 'Bob Backup' && a.status === 'placed'), { message: 'Bob’s call was not reconciled' });
   t.ok(bobAttempt, 'after the 500 the call was found by To and recorded as placed');
+  t.ok(lookupsFor(w, BOB.phone).length >= 1, 'Twilio was asked for calls to Bob');
+  t.equal(createsFor(w, BOB.phone).length, 1, 'the create was not sent again');
   t.equal([...w.standin.calls.values()].filter((c) => c.to === BOB.phone).length, 1, 'and never placed twice');
   t.equal(bob.status, 'queued');
 });
 
-t.test('a create that times out is looked up too; a 400 (invalid number) fails the attempt and the walk goes on by email', async (t) => {
-  const w = await world(t, 'twtimeout', [ALICE, BOB], {}, { engine: 'postgres', processes: 'one' });
+t.test('a create refused with 400 (invalid number) fails that call attempt without a lookup or a retry, and the walk goes on by email', async (t) => {
+  const w = await world(t, 'twrefused', [ALICE, BOB], {}, { engine: 'postgres', processes: 'one' });
   const alice = await w.callTo(ALICE.phone);
   w.standin.failNext('create', 'http400');
   await w.callback('status', alice.attemptId, { CallSid: alice.sid, CallStatus: 'busy', SequenceNumber: '3' });
@@ -149,6 +155,9 @@ t.test('a create that times out is looked up too; a 400 (invalid number) fails t
   const bobCall = tk.attempts.find((a: any) => a.kind === 'call' && a.contactName === 'Bob Backup');
   t.equal(bobCall.outcome, 'failed');
   t.match(bobCall.lastError, /21211/);
+  t.equal(createsFor(w, BOB.phone).length, 1, 'the refused create was not retried');
+  t.equal(lookupsFor(w, BOB.phone).length, 0, 'a refusal is definite: nothing to look up');
+  t.equal([...w.standin.calls.values()].filter((c) => c.to === BOB.phone).length, 0, 'Bob was never called');
   t.equal(attemptOf(tk, alice.attemptId).outcome, 'busy');
   t.same(tk.attempts.filter((a: any) => a.kind === 'followup').map((a: any) => a.contactName).sort(), ['Alice Admin', 'Bob Backup']);
 });
@@ -194,6 +203,8 @@ t.test('a create that times out (Twilio took it, no answer came back) is looked 
   const attempt = await waitUntil(async () => (await w.ticket()).attempts.find((a: any) => a.kind === 'call' && a.status === 'placed'), { timeoutMs: 30_000, message: 'the timed-out call was not reconciled' });
   const calls = [...w.standin.calls.values()].filter((c) => c.to === ALICE.phone);
   t.equal(calls.length, 1, 'Alice was called once');
+  t.ok(lookupsFor(w, ALICE.phone).length >= 1, 'Twilio was asked for calls to Alice');
+  t.equal(createsFor(w, ALICE.phone).length, 1, 'the create was not sent again');
   t.equal(attempt.contactName, 'Alice Admin');
   const alice = await w.callTo(ALICE.phone);
   await w.callback('status', alice.attemptId, { CallSid: alice.sid, CallStatus: 'no-answer', SequenceNumber: '3' });
