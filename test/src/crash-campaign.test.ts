@@ -63,7 +63,7 @@ t.test(`random SIGKILLs of single role processes (seed ${SEED}, ${KILLS} kills):
   const random = prng(SEED);
   const sink = await startSmtpSink({ acceptDelayMs: 150 });
   t.teardown(() => sink.close());
-  const standin = await startTwilioStandin();
+  const standin = await startTwilioStandin({ createDelayMs: 300 });
   t.teardown(() => standin.close());
   const receiver = await startReceiver();
   t.teardown(() => receiver.close());

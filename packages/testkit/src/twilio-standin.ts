@@ -43,6 +43,8 @@ export interface TwilioStandin {
 export interface TwilioStandinOptions {
   accountSid?: string;
   authToken?: string;
+  /** Answers each create this long after making the call, so a test can kill the caller between the two. */
+  createDelayMs?: number;
 }
 
 const CALLS_RE = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
@@ -127,6 +129,7 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
         return;
       }
       const call = registry.create(form, params, at);
+      if (opts.createDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.createDelayMs));
       if (failure === 'http500') send(res, 500, twilioError(500, 20500, 'Internal Server Error'));
       else if (failure === 'timeout') held.add(res);
       else send(res, 201, registry.json(call));
