@@ -145,8 +145,8 @@ t.test('after a non-retriable Kafka error the counter rebuilds its consumer: /re
   await waitUntil(async () => (await countedTotal(svc.databaseUrl!)) === 300, { timeoutMs: 60_000, message: 'the verdicts were not all counted after the rebuild' });
   t.pass('every verdict, before, during and after the crash, was counted once');
   const ready = await readiness(svc.processUrls[0]!);
-  t.equal(ready.status, 200);
-  t.same(ready.checks, { database: 'ok', kafka: 'ok' }, '/readyz is ready again');
+  t.equal(ready.status, 200, '/readyz answers 200');
+  t.same(ready.checks, { database: 'ok', kafka: 'ok' }, "the counter's check is ok again");
 });
 
 /** Per partition: the group's committed offset in Kafka and the topic's end offset, through kafkajs admin. */
