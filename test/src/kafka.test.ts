@@ -155,19 +155,38 @@ t.test('while PostgreSQL refuses connections the counter pauses and says so; aft
 
   await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 200 }, (_, i) => message('steady', i, 'clean')));
   await waitUntil(async () => (await total()) === 200, { message: 'the first verdicts were not counted' });
+  const readiness = async () => {
+    const r = await fetch(`${svc.processUrls[0]}/readyz`);
+    return { status: r.status, checks: ((await r.json()) as { checks: Record<string, string> }).checks };
+  };
+  const counterPaused = async () => {
+    const m = /^abuse_desk_counter_paused (\d+)$/m.exec(await (await fetch(`${svc.processUrls[0]}/metrics`)).text());
+    return m ? Number(m[1]) : null;
+  };
+  t.equal(await counterPaused(), 0, 'abuse_desk_counter_paused is 0 while the database answers');
 
   // The outage: no new connections, and the existing ones are cut.
   await query(admin, `alter database ${dbName} with allow_connections false`);
   await query(admin, 'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [dbName]);
   t.teardown(() => query(admin, `alter database ${dbName} with allow_connections true`).then(() => undefined));
   await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 300 }, (_, i) => message('steady', 200 + i, 'clean')));
-  const ready = await waitUntil(async () => {
-    const r = await fetch(`${svc.processUrls[0]}/readyz`).catch(() => null);
-    return r && r.status === 503 ? r.json() : null;
-  }, { timeoutMs: 30_000, message: '/readyz never reported the outage' });
-  t.match(JSON.stringify(ready), /database|counting paused/, '/readyz names the failing database');
+  // The database check of /readyz fails as soon as PostgreSQL does; the counter's own check only once a
+  // batch could not be stored, so wait for that one.
+  const outage = await waitUntil(async () => {
+    const r = await readiness();
+    return r.status === 503 && r.checks['kafka'] !== 'ok' ? r : null;
+  }, { timeoutMs: 30_000, message: "/readyz never reported the counter's pause" });
+  t.match(outage.checks['kafka'], /^counting paused, database failing: /, "the counter's own check says counting is paused");
+  t.equal(await counterPaused(), 1, 'abuse_desk_counter_paused is 1 during the outage');
+  t.equal(await total().catch(() => 'unreachable'), 'unreachable', 'the database is really refusing connections');
 
   await query(admin, `alter database ${dbName} with allow_connections true`);
   await waitUntil(async () => (await total().catch(() => 0)) === 500, { timeoutMs: 60_000, message: 'counting did not resume after the outage' });
   t.pass('every verdict produced during the outage was counted once it ended');
+  await waitUntil(async () => (await counterPaused()) === 0, { message: 'abuse_desk_counter_paused did not go back to 0 after the outage' });
+  const recovered = await waitUntil(async () => {
+    const r = await readiness();
+    return r.status === 200 ? r : null;
+  }, { message: '/readyz did not report ready after the outage' });
+  t.same(recovered.checks, { database: 'ok', kafka: 'ok' }, "the counter's check is ok again");
 });
