@@ -42,8 +42,7 @@ export interface ApiDeps {
   onWorkQueued?: () => void;
 }
 
-/** Request URLs without secrets: resolution tokens travel in the path. */
-export const redactUrl = (url: string) => url.replace(/\/resolve\/[^/?#]+/, '/resolve/[redacted]');
+export { redactUrl } from './log-redaction.js';
 
 /** The ticket UI (packages/ui, built by `pnpm build`), served under /ui/ with the SPA's index for its routes. */
 const UI_DIR = fileURLToPath(new URL('../../../packages/ui/dist', import.meta.url));

@@ -1,6 +1,7 @@
 // RFC 9457 problem details: one error handler maps validation errors, domain refusals and surprises.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { redactUrl } from './log-redaction.js';
 
 export interface FieldError {
   field: string;
@@ -41,7 +42,7 @@ export function registerErrorHandler(app: FastifyInstance) {
     const pgCode = (err as { code?: unknown }).code;
     if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
       // A data exception from PostgreSQL (a NUL byte, an out-of-range value) is the client's input, not our failure.
-      request.log.warn({ err, url: request.url }, 'request.value_not_storable');
+      request.log.warn({ err, url: redactUrl(request.url) }, 'request.value_not_storable');
       return sendProblem(reply, badRequest('the request contains a value that cannot be stored (for example a NUL character or an out-of-range number)'));
     }
     const status = (err as { statusCode?: number }).statusCode;
@@ -49,7 +50,7 @@ export function registerErrorHandler(app: FastifyInstance) {
       // fastify's own refusals: malformed JSON, body too large, unsupported media type…
       return sendProblem(reply, new Problem(status, status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Bad Request', (err as Error).message));
     }
-    request.log.error({ err, url: request.url, method: request.method }, 'request.failed');
+    request.log.error({ err, url: redactUrl(request.url), method: request.method }, 'request.failed');
     return sendProblem(reply, new Problem(500, 'Internal Server Error', 'the server failed to handle this request; it has been logged'));
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem(404, 'Not Found', `no route for ${request.method} ${request.url.split('?')[0]}`)));
