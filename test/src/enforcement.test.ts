@@ -12,9 +12,14 @@ const SECRET = 'whsec-test-0123456789';
 
 type Mode = 'ok' | '500' | 'hang';
 
-/** A receiver that checks the signature, records what arrives, and fails on command (per tenant). */
+type Attempt = { eventId: string; type: string; tenantId: string; sequence: number; outcome: 'acknowledged' | 'failed' | 'unanswered' };
+
+/**
+ * A receiver that checks the signature, records every attempt in arrival order — the ones it fails or
+ * leaves unanswered too, so ordering is checked over all of them — and fails on command (per tenant).
+ */
 async function startReceiver(port: number) {
-  const received: { eventId: string; type: string; tenantId: string; sequence: number; at: number }[] = [];
+  const attempts: Attempt[] = [];
   const badSignatures: string[] = [];
   let mode: (tenantId: string) => Mode = () => 'ok';
   let server: Server | null = null;
@@ -32,12 +37,13 @@ async function startReceiver(port: number) {
           }
           const e = JSON.parse(body);
           const m = mode(e.tenantId);
+          const attempt: Attempt = { eventId: e.eventId, type: e.type, tenantId: e.tenantId, sequence: e.sequence, outcome: m === 'ok' ? 'acknowledged' : m === '500' ? 'failed' : 'unanswered' };
+          attempts.push(attempt);
           if (m === 'hang') return; // never answers
           if (m === '500') {
             res.writeHead(500).end('receiver down');
             return;
           }
-          received.push({ eventId: e.eventId, type: e.type, tenantId: e.tenantId, sequence: e.sequence, at: Date.now() });
           res.writeHead(204).end();
         });
       });
@@ -51,7 +57,22 @@ async function startReceiver(port: number) {
       server = null;
     });
   await listen();
-  return { received, badSignatures, setMode: (m: (tenantId: string) => Mode) => (mode = m), listen, close };
+  const acknowledged = () => attempts.filter((a) => a.outcome === 'acknowledged');
+  return { attempts, acknowledged, badSignatures, setMode: (m: (tenantId: string) => Mode) => (mode = m), listen, close };
+}
+
+/**
+ * The attempts that broke per-tenant order: event n + 1 attempted while event n had not been acknowledged
+ * yet. Takes one tenant's attempts in arrival order.
+ */
+function attemptedOutOfOrder(attempts: Attempt[]): Attempt[] {
+  let acknowledged = 0;
+  const early: Attempt[] = [];
+  for (const a of attempts) {
+    if (a.sequence > acknowledged + 1) early.push(a);
+    if (a.outcome === 'acknowledged') acknowledged = Math.max(acknowledged, a.sequence);
+  }
+  return early;
 }
 
 t.test('suspensions and reinstatements reach the webhook and the control topic, signed and in per-tenant order, through 5xx, timeouts, refused connections and a killed enforcer', async (t) => {
@@ -80,8 +101,8 @@ t.test('suspensions and reinstatements reach the webhook and the control topic, 
   const down = (await api('POST', '/v1/verdicts', spamBurst('down', 60))).body.ticketsOpened[0];
   const fine = (await api('POST', '/v1/verdicts', spamBurst('fine', 60))).body.ticketsOpened[0];
   t.ok(down && fine);
-  await waitUntil(() => receiver.received.some((e) => e.tenantId === 'fine' && e.type === 'outbound.suspended'), { timeoutMs: 30_000, message: "fine's suspension was held up" });
-  t.notOk(receiver.received.some((e) => e.tenantId === 'down'), "down's event is not delivered while its receiver fails");
+  await waitUntil(() => receiver.acknowledged().some((e) => e.tenantId === 'fine' && e.type === 'outbound.suspended'), { timeoutMs: 30_000, message: "fine's suspension was held up" });
+  t.notOk(receiver.acknowledged().some((e) => e.tenantId === 'down'), "down's event is not delivered while its receiver fails");
   const retrying = await waitUntil(async () => {
     const d = (await api('GET', `/v1/tickets/${down}`)).body.enforcementEvents[0]?.deliveries.find((x: any) => x.destination === 'webhook');
     return d?.status === 'retrying' ? d : null;
@@ -96,7 +117,7 @@ t.test('suspensions and reinstatements reach the webhook and the control topic, 
   // The agent reinstates both while "down"'s suspension is still undelivered: its reinstatement must wait.
   t.equal((await api('POST', `/v1/tickets/${down}/resolve`, { note: 'fixed' })).status, 200);
   t.equal((await api('POST', `/v1/tickets/${fine}/resolve`, { note: 'fixed' })).status, 200);
-  await waitUntil(() => receiver.received.some((e) => e.tenantId === 'fine' && e.type === 'outbound.reinstated'), { timeoutMs: 30_000, message: "fine's reinstatement" });
+  await waitUntil(() => receiver.acknowledged().some((e) => e.tenantId === 'fine' && e.type === 'outbound.reinstated'), { timeoutMs: 30_000, message: "fine's reinstatement" });
 
   // Now the receiver hangs (timeouts), then is gone altogether (refused connections)…
   receiver.setMode(() => 'hang');
@@ -115,13 +136,7 @@ t.test('suspensions and reinstatements reach the webhook and the control topic, 
   receiver.setMode(() => 'ok');
   await receiver.listen();
 
-  const all = await waitUntil(() => {
-    const mine = receiver.received.filter((e) => e.tenantId === 'down');
-    return mine.some((e) => e.type === 'outbound.reinstated') ? mine : null;
-  }, { timeoutMs: 60_000, message: "down's events never arrived" });
-  const firstArrival = (type: string) => all.findIndex((e) => e.type === type);
-  t.ok(firstArrival('outbound.suspended') >= 0 && firstArrival('outbound.suspended') < firstArrival('outbound.reinstated'), 'the reinstatement did not overtake the suspension');
-  t.same([...new Set(all.map((e) => e.sequence))], [1, 2], 'each event carries the tenant sequence');
+  await waitUntil(() => receiver.acknowledged().some((e) => e.tenantId === 'down' && e.type === 'outbound.reinstated'), { timeoutMs: 60_000, message: "down's events never arrived" });
   t.same(receiver.badSignatures, [], 'every delivery was signed with the secret');
 
   const tk = (await api('GET', `/v1/tickets/${down}`)).body;
@@ -129,6 +144,17 @@ t.test('suspensions and reinstatements reach the webhook and the control topic, 
     const x = (await api('GET', `/v1/tickets/${down}`)).body;
     return x.enforcementEvents.every((e: any) => e.deliveries.every((d: any) => d.status === 'delivered'));
   }, { timeoutMs: 30_000, message: 'not every delivery is marked delivered' });
+
+  // Every attempt the receiver saw, failed and unanswered ones included, in the order they arrived.
+  const downAttempts = receiver.attempts.filter((a) => a.tenantId === 'down');
+  t.ok(downAttempts.some((a) => a.sequence === 1 && a.outcome === 'failed') && downAttempts.some((a) => a.sequence === 1 && a.outcome === 'unanswered'), "down's suspension was retried through 500s and timeouts");
+  for (const [tenantId, ticket] of [['down', down], ['fine', fine]] as const) {
+    const mine = receiver.attempts.filter((a) => a.tenantId === tenantId);
+    t.same(attemptedOutOfOrder(mine), [], `${tenantId}: no event was attempted before the one before it was acknowledged`);
+    const events = (await api('GET', `/v1/tickets/${ticket}`)).body.enforcementEvents.map((e: any) => `${e.sequence} ${e.type} ${e.eventId}`);
+    t.same(events.map((e: string) => e.split(' ', 2).join(' ')), ['1 outbound.suspended', '2 outbound.reinstated'], `${tenantId}: a suspension, then a reinstatement`);
+    t.same([...new Set(mine.map((a) => `${a.sequence} ${a.type} ${a.eventId}`))], events, `${tenantId}: every attempt, retries included, carries its event's sequence and eventId`);
+  }
   const tenant = (await api('GET', '/v1/tenants/down')).body;
   t.same(tenant.enforcementEvents.map((e: any) => e.type), ['outbound.suspended', 'outbound.reinstated'], 'the tenant shows its enforcement events');
 
