@@ -171,25 +171,40 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
       if (restart || !running) return;
       replaced = true;
       crashed = error.message;
-      restarts += 1;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts, 6));
-      setTimeout(() => {
-        if (!running) return;
-        consumer
-          .disconnect()
-          .catch(() => undefined)
-          .then(() => launch())
-          .catch((err: unknown) => log.error({ err }, 'counter.kafka.restart_failed'));
-      }, delay);
+      relaunch(consumer);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [k.verdictTopic], fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: handleBatch });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [k.verdictTopic], fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: handleBatch });
+    } catch (err) {
+      // The first launch fails the process start (the caller reports it); a rebuild tries again later.
+      if (restarts === 0) throw err;
+      log.error({ err, restarts }, 'counter.kafka.restart_failed');
+      crashed = err instanceof Error ? err.message : String(err);
+      if (!replaced) relaunch(consumer);
+      return;
+    }
     // A first join that fails is reported through CRASH before run() resolves: this consumer is already
     // being replaced, so it must not clear the crash that /readyz reports nor claim to have started.
     if (replaced) return;
     crashed = null;
     log.info({ brokers: k.brokers, restarts }, 'counter.kafka.started');
+    // Started cleanly: a later crash backs off from the start again.
+    restarts = 0;
+  };
+  /** Replaces a crashed consumer after a backoff that grows with each failed rebuild (up to 30 s). */
+  const relaunch = (old: Consumer) => {
+    restarts += 1;
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts, 6));
+    setTimeout(() => {
+      if (!running) return;
+      void old
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => launch())
+        .catch((err: unknown) => log.error({ err }, 'counter.kafka.restart_failed'));
+    }, delay);
   };
   await launch();
 
