@@ -41,6 +41,7 @@ fi
 pnpm install --frozen-lockfile --prefer-offline
 pnpm -s build
 node scripts/check-deps.mjs
+node bench/report.mjs --check # the README's benchmark tables are what bench/results/*.json give
 mkdir -p test-artifacts
 if [ $# -gt 0 ]; then
   exec pnpm exec tap "$@"
