@@ -98,9 +98,10 @@ for (const arrangement of ARRANGEMENTS) {
     const svc = await prepareService({
       name: `engaged-${arrangement.engine}-${arrangement.processes}`,
       arrangement,
-      // Alice's call rings for 3 s: the agent marks her reached while it rings, and when it rings out (well
-      // before the deadline) the walk would call Bob and email Alice a follow-up, had it not stopped.
-      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '8', CALL_RING_SECONDS: '3' },
+      // Alice's call rings for 6 s: the agent marks her reached while it rings, and when it rings out (well
+      // before the 20 s deadline) the walk would call Bob and email Alice a follow-up, had it not stopped.
+      // Both spans leave room for a slow, shared machine.
+      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '20', CALL_RING_SECONDS: '6' },
     });
     t.teardown(() => svc.stop());
     await svc.start();
@@ -134,7 +135,7 @@ for (const arrangement of ARRANGEMENTS) {
     const settled = await waitUntil(async () => {
       const x = (await agent('GET', `/v1/tickets/${ticketNumber}`)).body;
       return walkAttempts(x).find((a: any) => a.kind === 'call' && a.contactName === 'Alice Admin')?.completedAt ? x : null;
-    }, { message: "Alice's call never ended" });
+    }, { timeoutMs: 30_000, message: "Alice's call never ended" });
     t.equal(settled.state, 'engaged', 'still engaged: nothing else has stopped the walk');
     t.same(walkAttempts(settled).map((a: any) => [a.kind, a.contactName]), [['call', 'Alice Admin']], 'the walk stopped at the first contact: no call to Bob, no follow-up');
 
@@ -142,7 +143,7 @@ for (const arrangement of ARRANGEMENTS) {
     t.equal(submitted.status, 202);
 
     // Past the deadline the ticket still waits for the agent: a submitted resolution stops the clock.
-    await waitUntil(async () => Date.now() > deadline + 2000, { message: 'clock' });
+    await waitUntil(async () => Date.now() > deadline + 2000, { timeoutMs: 60_000, message: 'clock' });
     const waiting = await agent('GET', `/v1/tickets/${ticketNumber}`);
     t.equal(waiting.body.state, 'resolution_submitted');
     t.match(waiting.body.resolution.actionsTaken, /rotated SMTP credentials/);

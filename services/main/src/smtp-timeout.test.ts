@@ -84,7 +84,7 @@ for (const leaseSeconds of [3, 6]) {
     const waitedMs = first!.closedAt! - first!.openedAt;
     const thirdMs = (leaseSeconds * 1000) / 3;
     t.ok(waitedMs >= thirdMs - 100, `it waited its timeout, a third of the lease (${waitedMs} ms ≥ ${thirdMs} ms)`);
-    t.ok(waitedMs < thirdMs + 800, `and not much longer, well within the lease of ${leaseSeconds * 1000} ms (${waitedMs} ms)`);
+    t.ok(waitedMs < leaseSeconds * 1000, `and gave up within the lease of ${leaseSeconds * 1000} ms (${waitedMs} ms)`);
     t.match(failed, { status: 'pending', tries: 1, locked_by: null, completed_at: null }, 'the email waits for its retry, released by the worker that tried it');
     t.match(failed.last_error, /greeting|timeout/i, 'because the server never answered');
     t.ok(failed.updated_at.getTime() < first!.openedAt + leaseSeconds * 1000, 'the failure was recorded while the lease still ran');
