@@ -108,15 +108,19 @@ t.test(`random SIGKILLs of single role processes (seed ${SEED}, ${KILLS} kills):
     }
   };
 
-  const tenants = Array.from({ length: TENANTS }, (_, i) => `camp${i}`);
-  for (const [i, id] of tenants.entries()) {
+  const tenants: string[] = [];
+  const addTenant = async () => {
+    const i = tenants.length;
+    const id = `camp${i}`;
     await call('PUT', `/v1/tenants/${id}`, { name: `Campaign ${i}` });
     await call('PUT', `/v1/tenants/${id}/contacts`, [
       { name: `Ann ${i}`, phone: `+1415555${String(1000 + i * 2)}`, email: `ann${i}@tenant${i}.example`, role: 'contact' },
       { name: `Ben ${i}`, phone: `+1415555${String(1001 + i * 2)}`, email: `ben${i}@tenant${i}.example`, role: 'contact' },
       { name: `Tam ${i}`, email: `tam${i}@platform.example`, role: 'tam' },
     ]);
-  }
+    tenants.push(id);
+  };
+  for (let i = 0; i < TENANTS; i++) await addTenant();
 
   // The workload, concurrent with the kills: verdicts posted (and re-posted after a failure), calls that
   // end unanswered, suspended tickets resolved by an agent. It runs until the kills are over and all is done.
@@ -128,6 +132,9 @@ t.test(`random SIGKILLs of single role processes (seed ${SEED}, ${KILLS} kills):
     let wave = 0;
     while (killing || wave < 4) {
       wave += 1;
+      // A tenant that trips for the first time every other wave keeps walks, emails and events in flight
+      // throughout the kills (a resolved tenant's next trip waits for the next minute: probation restarts windows).
+      if (killing && wave % 2 === 0 && tenants.length < 40) await addTenant();
       for (const id of tenants) {
         const batch = verdictBurst(id, 60, (j) => ({ verdict: j % 4 === 0 ? 'clean' : 'spam', sender: `s${j % 3}@${id}.example` }));
         await call('POST', '/v1/verdicts', batch);
