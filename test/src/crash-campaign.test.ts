@@ -128,6 +128,23 @@ t.test(`random SIGKILLs of single role processes (seed ${SEED}, ${KILLS} kills):
   const posted = new Set<string>();
   const answered = new Set<string>();
   const resolved = new Set<string>();
+  /** Every call placed at least `afterMs` ago rings out unanswered (its status callback, retried until the api takes it). */
+  const answerCalls = async (afterMs = 400) => {
+    for (const c of standin.calls.values()) {
+      if (answered.has(c.sid) || Date.now() - c.createdAt.getTime() < afterMs) continue;
+      const attemptId = new URL(String(c.params['Url'])).searchParams.get('a')!;
+      const r = await signedPost(`${svc.baseUrl}/webhooks/twilio/status?a=${attemptId}`, { CallSid: c.sid, CallStatus: 'no-answer', SequenceNumber: '3' }, standin.authToken).catch(() => null);
+      if (r && r.status < 500) answered.add(c.sid);
+    }
+  };
+  /** An agent resolves every suspended ticket. */
+  const resolveSuspended = async () => {
+    for (const tk of (await call('GET', '/v1/tickets?state=suspended&limit=200')).body.items as { id: string }[]) {
+      if (resolved.has(tk.id)) continue;
+      const r = await call('POST', `/v1/tickets/${tk.id}/resolve`, { note: 'fixed during the campaign' });
+      if (r.status === 200 || r.status === 409) resolved.add(tk.id);
+    }
+  };
   const workload = (async () => {
     let wave = 0;
     while (killing || wave < 4) {
@@ -140,18 +157,8 @@ t.test(`random SIGKILLs of single role processes (seed ${SEED}, ${KILLS} kills):
         await call('POST', '/v1/verdicts', batch);
         for (const v of batch) posted.add(`${v.tenantId} ${v.messageId}`);
       }
-      for (const c of standin.calls.values()) {
-        if (answered.has(c.sid) || Date.now() - c.createdAt.getTime() < 400) continue;
-        const attemptId = new URL(String(c.params['Url'])).searchParams.get('a')!;
-        const r = await signedPost(`${svc.baseUrl}/webhooks/twilio/status?a=${attemptId}`, { CallSid: c.sid, CallStatus: 'no-answer', SequenceNumber: '3' }, standin.authToken).catch(() => null);
-        if (r && r.status < 500) answered.add(c.sid);
-      }
-      const suspended = (await call('GET', '/v1/tickets?state=suspended&limit=200')).body.items as { id: string; number: string }[];
-      for (const tk of suspended) {
-        if (resolved.has(tk.id)) continue;
-        const r = await call('POST', `/v1/tickets/${tk.id}/resolve`, { note: 'fixed during the campaign' });
-        if (r.status === 200 || r.status === 409) resolved.add(tk.id);
-      }
+      await answerCalls();
+      await resolveSuspended();
       await sleep(300);
     }
   })();
@@ -204,13 +211,8 @@ t.test(`random SIGKILLs of single role processes (seed ${SEED}, ${KILLS} kills):
           (select count(*)::int from outbox_deliveries where status <> 'delivered') as deliveries,
           (select count(*)::int from call_commands where status = 'pending') as commands`)).rows[0];
       // Tickets opened by the last verdict waves still walk: keep answering and resolving.
-      for (const c of standin.calls.values()) {
-        if (answered.has(c.sid)) continue;
-        const attemptId = new URL(String(c.params['Url'])).searchParams.get('a')!;
-        const s = await signedPost(`${svc.baseUrl}/webhooks/twilio/status?a=${attemptId}`, { CallSid: c.sid, CallStatus: 'no-answer', SequenceNumber: '3' }, standin.authToken).catch(() => null);
-        if (s && s.status < 500) answered.add(c.sid);
-      }
-      for (const tk of (await call('GET', '/v1/tickets?state=suspended&limit=200')).body.items as { id: string }[]) await call('POST', `/v1/tickets/${tk.id}/resolve`, { note: 'fixed after the campaign' });
+      await answerCalls(0);
+      await resolveSuspended();
       return r.open === 0 && r.attempts === 0 && r.deliveries === 0 && r.commands === 0;
     },
     { timeoutMs: 120_000, intervalMs: 500, message: 'the service did not settle after the kills' },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase, testDatabaseUrl } from '@abuse-desk/db/testing';
 import { contactList, verdictBurst } from '@abuse-desk/testkit';
+import pg from 'pg';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'services/main/dist/main.js');
@@ -183,3 +184,14 @@ export function spamBurst(tenantId: string, n = 80, at = new Date()) {
 
 /** testkit's contact list as it is: Alice and Bob with phones, and Tara the TAM. */
 export const CONTACTS = contactList();
+
+/** One query against a service's PostgreSQL database (a fresh connection: the test may stop the server). */
+export async function query<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}

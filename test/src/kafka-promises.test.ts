@@ -8,9 +8,8 @@ import { testDatabaseUrl } from '@abuse-desk/db/testing';
 import { produceWithKcat, startKafkaBroker, verdict, waitUntil } from '@abuse-desk/testkit';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import type { PartitionAssigner } from 'kafkajs';
-import pg from 'pg';
 import t from 'tap';
-import { ROOT, prepareService } from './harness.js';
+import { ROOT, prepareService, query } from './harness.js';
 
 const TOPIC = 'outbound-verdicts';
 const GROUP = 'abuse-desk-counter';
@@ -21,16 +20,6 @@ const message = (tenantId: string, i: number) => ({
 });
 /** `n` clean verdicts spread over twenty tenants, so every partition of the topic gets some. */
 const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => message(`tenant${(from + i) % 20}`, from + i));
-
-async function query<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 const countedTotal = (url: string) => query<{ n: number }>(url, 'select coalesce(sum(spam + phish + virus + clean), 0)::int as n from counts').then((r) => r[0]!.n);
 

@@ -3,9 +3,8 @@
 // the partitions with one SIGKILLed mid-stream, and enforcement events read back from the control topic.
 import { produceWithKcat, readWithKcat, startKafkaBroker, startSmtpSink, verdict, waitUntil } from '@abuse-desk/testkit';
 import type { VerdictOverrides } from '@abuse-desk/testkit';
-import pg from 'pg';
 import t from 'tap';
-import { client, prepareService } from './harness.js';
+import { client, prepareService, query } from './harness.js';
 import { testDatabaseUrl } from '@abuse-desk/db/testing';
 
 const testAdminUrl = () => testDatabaseUrl(process.env);
@@ -16,16 +15,6 @@ const message = (tenantId: string, i: number, kind: VerdictOverrides['verdict'],
   key: tenantId,
   value: JSON.stringify(verdict({ tenantId, messageId: `<${tenantId}-${i}@mail.example>`, verdict: kind, at: new Date(Date.now() - minutesAgo * 60_000), sender: `s${i % 3}@${tenantId}.example` })),
 });
-
-async function query<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 t.test('verdicts produced by kcat are counted like HTTP ingest, a poison message becomes a dead letter, and the suspension reaches the control topic', async (t) => {
   const broker = await startKafkaBroker();

@@ -40,6 +40,11 @@ async function engineContext(trx: Db, tenantId: string, event: EngineEvent, ctx:
 export async function applyEvent(trx: Db, ticketId: string, event: Exclude<EngineEvent, { type: 'trip' }>, ctx: CommandContext): Promise<CommandResult> {
   const row = await lockTicket(trx, ticketId);
   if (!row) return { ok: false, reason: 'not_found' };
+  return decideOnLocked(trx, row, event, ctx);
+}
+
+/** The same on a ticket row the caller already holds locked (no second read). */
+async function decideOnLocked(trx: Db, row: Ticket, event: Exclude<EngineEvent, { type: 'trip' }>, ctx: CommandContext): Promise<CommandResult> {
   const d = decide(snapshotOf(row), event, await engineContext(trx, row.tenant_id, event, ctx));
   if (!d.ok) return { ok: false, reason: 'invalid_transition', detail: d.detail, ticket: row };
   const ticket = (await persistDecision(trx, row, d, ctx))!;
@@ -87,7 +92,8 @@ export async function recordCallOutcome(trx: Db, attemptId: string, outcome: Cal
   const attempt = await trx.selectFrom('contact_attempts').select(['ticket_id']).where('id', '=', attemptId).executeTakeFirst();
   if (!attempt) return { applied: false };
   // The ticket first, then the attempt: the same lock order as every other ticket operation.
-  if (!(await lockTicket(trx, attempt.ticket_id))) return { applied: false };
+  const ticket = await lockTicket(trx, attempt.ticket_id);
+  if (!ticket) return { applied: false };
   const done = await trx
     .updateTable('contact_attempts')
     .set({ status: 'done', outcome, completed_at: ctx.now, updated_at: ctx.now, locked_by: null, locked_until: null, last_error: ctx.error ?? null })
@@ -97,7 +103,7 @@ export async function recordCallOutcome(trx: Db, attemptId: string, outcome: Cal
     .executeTakeFirst();
   if (!done) return { applied: false };
   const ended = { id: done.id, contactId: done.contact_id, contactName: done.contact_name, kind: done.kind as never, step: done.step };
-  const r = await applyEvent(trx, done.ticket_id, { type: 'call_ended', attempt: ended, outcome }, ctx);
+  const r = await decideOnLocked(trx, ticket, { type: 'call_ended', attempt: ended, outcome }, ctx);
   if (!r.ok) throw new Error(`the end of call ${attemptId} was refused: ${r.reason}`);
   return { applied: true };
 }
@@ -113,8 +119,9 @@ export async function suspendDueTickets(db: Db, ctx: Omit<CommandContext, 'reaso
       limit: ctx.limit,
     });
     const suspended: { ticket: Ticket; deadlineAt: Date }[] = [];
+    // The claim locked these rows for this transaction: decide on them as read.
     for (const t of due) {
-      const r = await applyEvent(trx, t.id, { type: 'deadline_passed' }, ctx);
+      const r = await decideOnLocked(trx, t, { type: 'deadline_passed' }, ctx);
       if (r.ok) suspended.push({ ticket: r.ticket, deadlineAt: t.deadline_at! });
     }
     return suspended;
