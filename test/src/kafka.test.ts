@@ -118,8 +118,8 @@ t.test('two counters share the partitions; one is SIGKILLed mid-stream and resta
   }, { timeoutMs: 90_000, message: 'the counts never reached the number of distinct verdicts' });
   t.equal(perTenant.length, tenants.length);
   t.ok(perTenant.every((r) => r.n === total / tenants.length), 'every tenant counted exactly its distinct verdicts');
-  const keys = await query<{ n: number }>(svc.databaseUrl!, 'select count(*)::int as n from verdict_keys');
-  t.equal(keys[0]!.n, total);
+  const keys = await query<{ n: number }>(svc.databaseUrl!, 'select count(*)::int as n from verdict_seen');
+  t.equal(keys[0]!.n, total, 'one dedupe key per distinct verdict');
   const tickets = await query<{ tenant_id: string; n: number }>(svc.databaseUrl!, 'select tenant_id, count(*)::int as n from tickets group by tenant_id order by tenant_id');
   t.same(tickets.map((r) => r.tenant_id), [...spammy].sort(), 'the spamming tenants, and only they, have tickets');
   t.ok(tickets.every((r) => r.n === 1), 'no tenant has two tickets');

@@ -11,6 +11,8 @@ t.test('an empty environment gives the documented defaults', async (t) => {
   t.equal(c.resolutionTimeoutSeconds, 3600);
   t.equal(c.callRingSeconds, 30);
   t.equal(c.callResultTimeoutSeconds, 300);
+  t.equal(c.dedupeWindowSeconds, 3600);
+  t.equal(c.countsRetentionDays, 30);
   t.equal(c.kafka, undefined);
   t.equal(c.twilio, undefined);
   t.equal(c.smtp, undefined);
@@ -35,4 +37,11 @@ t.test('roles, URLs and SMTP are parsed', async (t) => {
   t.same(c.roles, ['api', 'notifier']);
   t.equal(c.publicBaseUrl, 'https://abuse.example');
   t.same(c.smtp, { url: 'smtp://u:p@127.0.0.1:2525', from: 'abuse-desk <abuse-desk@localhost>' });
+});
+
+t.test('the dedupe window and the counts retention are bounded, and the old retention variable is refused by name', async (t) => {
+  t.match(loadConfig({ VERDICT_DEDUPE_WINDOW_SECONDS: '600', COUNTS_RETENTION_DAYS: '90' }), { dedupeWindowSeconds: 600, countsRetentionDays: 90 });
+  t.throws(() => loadConfig({ VERDICT_DEDUPE_WINDOW_SECONDS: '30' }), /VERDICT_DEDUPE_WINDOW_SECONDS: must be at least 60 seconds/);
+  t.throws(() => loadConfig({ COUNTS_RETENTION_DAYS: '7' }), /COUNTS_RETENTION_DAYS: must be at least 29: the surge baseline/);
+  t.throws(() => loadConfig({ VERDICT_DEDUPE_RETENTION_SECONDS: '604800' }), /VERDICT_DEDUPE_RETENTION_SECONDS: is no longer read: set VERDICT_DEDUPE_WINDOW_SECONDS/);
 });

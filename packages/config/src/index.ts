@@ -56,7 +56,16 @@ const envSchema = z
     RESOLUTION_TIMEOUT_SECONDS: seconds(3600),
     CALL_RING_SECONDS: seconds(30),
     CALL_RESULT_TIMEOUT_SECONDS: seconds(300),
-    VERDICT_DEDUPE_RETENTION_SECONDS: seconds(7 * 86400),
+    VERDICT_DEDUPE_WINDOW_SECONDS: seconds(3600)
+      .refine((s) => s >= 60, 'must be at least 60 seconds (keys are kept by the minute)')
+      .refine((s) => s <= 7 * 86400, 'must be at most 604800 (7 days)'),
+    // Replaced by VERDICT_DEDUPE_WINDOW_SECONDS: refused rather than read with another meaning.
+    VERDICT_DEDUPE_RETENTION_SECONDS: optionalString,
+    COUNTS_RETENTION_DAYS: z.coerce
+      .number({ error: 'must be a number of days' })
+      .int('must be a whole number of days')
+      .min(29, 'must be at least 29: the surge baseline reads up to 28 days before its window')
+      .default(30),
     WORK_LEASE_SECONDS: seconds(30).refine((s) => s >= 2, 'must be at least 2 seconds'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -64,6 +73,9 @@ const envSchema = z
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM_NUMBER];
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
       ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together' });
+    }
+    if (env.VERDICT_DEDUPE_RETENTION_SECONDS !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['VERDICT_DEDUPE_RETENTION_SECONDS'], message: 'is no longer read: set VERDICT_DEDUPE_WINDOW_SECONDS (default 3600) instead' });
     }
     if (env.ENFORCEMENT_WEBHOOK_URL && !env.ENFORCEMENT_WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['ENFORCEMENT_WEBHOOK_SECRET'], message: 'is required when ENFORCEMENT_WEBHOOK_URL is set' });
@@ -87,8 +99,10 @@ export interface Config {
   resolutionTimeoutSeconds: number;
   callRingSeconds: number;
   callResultTimeoutSeconds: number;
-  /** How long (tenantId, messageId) keys are kept to ignore a repeated verdict; older keys are pruned. */
-  dedupeRetentionSeconds: number;
+  /** How long a (tenantId, messageId) is remembered to ignore a producer's resend (at least this, at most twice). */
+  dedupeWindowSeconds: number;
+  /** How long per-minute counts and top senders are kept (the surge baseline reads up to 28 days back). */
+  countsRetentionDays: number;
   /** How long a worker holds a claimed call, email or event before another worker may take it over. */
   workLeaseSeconds: number;
   logLevel: string;
@@ -130,7 +144,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callRingSeconds: e.CALL_RING_SECONDS,
     callResultTimeoutSeconds: e.CALL_RESULT_TIMEOUT_SECONDS,
     workLeaseSeconds: e.WORK_LEASE_SECONDS,
-    dedupeRetentionSeconds: e.VERDICT_DEDUPE_RETENTION_SECONDS,
+    dedupeWindowSeconds: e.VERDICT_DEDUPE_WINDOW_SECONDS,
+    countsRetentionDays: e.COUNTS_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,7 +4,7 @@ import type { Verdict } from '@abuse-desk/contracts';
 import { verdictBurst } from '@abuse-desk/testkit';
 import t from 'tap';
 import type { Db } from './connect.js';
-import { bucketsBetween, countVerdicts } from './counting.js';
+import { bucketsBetween, countVerdicts, dedupeKey } from './counting.js';
 import { setOverride } from './policies.js';
 import type { Evidence } from './schema.js';
 import { getTenant, listContacts, upsertTenant } from './tenants.js';
@@ -22,7 +22,7 @@ const verdicts = (tenantId: string, n: number, o: { verdict?: Verdict['verdict']
   verdictBurst(tenantId, n, { at: new Date(o.at), ...(o.verdict ? { verdict: o.verdict } : {}), ...(o.sender ? { sender: o.sender } : {}) });
 
 const count = (db: Db, batch: Verdict[], now = NOW) =>
-  db.transaction().execute((trx) => countVerdicts(trx, batch, { now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'] }));
+  db.transaction().execute((trx) => countVerdicts(trx, batch, { now, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'], dedupeWindowSeconds: 3600 }));
 
 const ticketsOf = (db: Db, tenantId: string) => db.selectFrom('tickets').selectAll().where('tenant_id', '=', tenantId).orderBy('opened_at').execute();
 
@@ -37,8 +37,8 @@ for (const engine of ENGINES) {
       t.match(await count(db, [a!, a!, b!]), { accepted: 2, duplicates: 1 });
       t.match(await count(db, [b!, c!, { ...a!, verdict: 'clean' }]), { accepted: 1, duplicates: 2 }, 'a repeat with another verdict is still a repeat');
       t.same(await bucketsBetween(db, 'twice', minutesAfter(AT, -60), NOW), [{ bucketStart: '2026-11-22T10:14:00.000Z', spam: 3, phish: 0, virus: 0, clean: 0 }]);
-      const keys = await db.selectFrom('verdict_keys').select(['message_id', 'verdict']).where('tenant_id', '=', 'twice').orderBy('message_id').execute();
-      t.same(keys.map((k) => k.verdict), ['spam', 'spam', 'spam'], 'the first verdict of a message is the one kept');
+      const keys = await db.selectFrom('verdict_seen').select('key').where('key', 'in', [a!, b!, c!].map((v) => dedupeKey(v.tenantId, v.messageId))).execute();
+      t.equal(keys.length, 3, 'one fixed-size key per message, and the first verdict of a message is the one counted');
     });
 
     t.test('counts land in the minute bucket of the time the mail was sent, not of its arrival', async (t) => {
@@ -172,7 +172,7 @@ for (const engine of ENGINES) {
       const both = new Promise<void>((resolve) => (bothCounted = resolve));
       const half = (at: Date) =>
         db.transaction().execute(async (trx) => {
-          const r = await countVerdicts(trx, verdicts('halves', 30, { at }), { now: NOW, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'] });
+          const r = await countVerdicts(trx, verdicts('halves', 30, { at }), { now: NOW, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka', 'webhook'], dedupeWindowSeconds: 3600 });
           if (++counted === 2) bothCounted();
           await Promise.race([both, new Promise((resolve) => setTimeout(resolve, 300))]);
           return r;
@@ -211,6 +211,24 @@ for (const engine of ENGINES) {
           { sender: 'news@evident.example', count: 15 },
         ],
       } satisfies Evidence);
+    });
+
+    t.test('a spam run from random sender addresses keeps at most eleven senders per minute, and the evidence still names the one that sent most', async (t) => {
+      const minute = minutesAfter(AT, -2);
+      for (let batch = 0; batch < 3; batch++) {
+        await count(db, [
+          ...verdicts('botnet', 10, { at: minute, sender: 'bulk@botnet.example' }),
+          ...verdicts('botnet', 200, { at: minute }).map((v, i) => ({ ...v, sender: `r${batch}-${i}@random.example` })),
+          ...verdicts('botnet', 30, { at: minute, verdict: 'clean', sender: 'billing@botnet.example' }),
+        ]);
+      }
+      const [row] = await db.selectFrom('counts').select(['spam', 'clean', 'senders']).where('tenant_id', '=', 'botnet').execute();
+      t.equal(Object.keys(row!.senders!).length, 11, 'ten senders by name and one entry for the rest');
+      const tallied = Object.values(row!.senders!).reduce((n, [bad, virus, clean]) => n + bad + virus + clean, 0);
+      t.equal(tallied, row!.spam + row!.clean, 'every verdict with a sender is in the tallies');
+      const [ticket] = await ticketsOf(db, 'botnet');
+      t.same((ticket!.evidence as Evidence).topSenders[0], { sender: 'bulk@botnet.example', count: 30 });
+      t.notOk((ticket!.evidence as Evidence).topSenders.some((s) => s.sender === '' || s.sender === 'billing@botnet.example'), 'neither the folded rest nor a clean-only sender is spam evidence');
     });
 
     t.test('a tenant without contacts gets a ticket that goes straight to awaiting a response', async (t) => {

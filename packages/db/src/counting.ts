@@ -2,10 +2,12 @@
 // and check the tenants whose bad counts grew against their policy — all in the caller's transaction, so
 // a verdict is counted and its trip is decided together or not at all.
 import type { Verdict } from '@abuse-desk/contracts';
-import { baselineMedian, evidenceWindow, firstTrip, floorMinute, laterSpan, needsCheck, surgeBaselineQuery, windowEnds, windowQueries } from '@abuse-desk/domain';
-import type { TenantGrowth, Trip, WindowCounts } from '@abuse-desk/domain';
+import { createHash } from 'node:crypto';
+import { OTHER_SENDERS, TOP_SENDERS_PER_MINUTE, baselineMedian, evidenceSlots, evidenceWindow, firstTrip, floorMinute, foldTopSenders, laterSpan, needsCheck, slotOf, surgeBaselineQuery, tallySender, windowEnds, windowQueries } from '@abuse-desk/domain';
+import type { SenderTallies, TenantGrowth, Trip, WindowCounts } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
+import { ensurePartitions } from './partitions.js';
 import { policiesFor } from './policies.js';
 import type { Destination, Evidence } from './schema.js';
 import { ensureTenants, listContacts, toSnapshot } from './tenants.js';
@@ -27,6 +29,8 @@ export interface CountContext {
   resolutionTimeoutSeconds: number;
   actor: string;
   destinations: readonly Destination[];
+  /** VERDICT_DEDUPE_WINDOW_SECONDS: sizes the dedupe partitions a batch may have to make. */
+  dedupeWindowSeconds: number;
 }
 
 /**
@@ -49,50 +53,65 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     await sql`select pg_advisory_xact_lock(hashtextextended('abuse-desk:verdicts:' || t, 0)) from unnest(${lockTenants}::text[]) as t order by t`.execute(trx);
   }
 
-  // Sorted by key so that two batches sharing keys lock them in the same order.
-  const sorted = [...verdicts].sort((a, b) => (a.tenantId === b.tenantId ? (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0) : a.tenantId < b.tenantId ? -1 : 1));
-  const keys = JSON.stringify(sorted.map((v) => ({ t: v.tenantId, m: v.messageId, o: v.occurredAt, v: v.verdict, s: v.sender ?? null })));
-  const inserted = await sql<{ tenant_id: string; occurred_at: Date; verdict: string }>`
-    insert into verdict_keys (tenant_id, message_id, occurred_at, verdict, sender, seen_at)
-    select r.t, r.m, r.o, r.v, r.s, ${ctx.now} from json_to_recordset(${keys}::json) as r(t text, m text, o timestamptz, v text, s text)
-    on conflict (tenant_id, message_id) do nothing
-    returning tenant_id, occurred_at, verdict`.execute(trx);
-  const accepted = inserted.rows;
+  // Dedupe: a fixed-size hash of (tenantId, messageId) per verdict, remembered for the dedupe window under
+  // the minute it was first seen (partitions.ts). A key in any partition still kept is a duplicate;
+  // `on conflict` settles two batches inserting the same key at once. Sorted, so two batches sharing keys
+  // lock them in the same order.
+  const slot = slotOf(ctx.now);
+  const byKey = new Map<string, Verdict>();
+  for (const v of verdicts) {
+    const key = dedupeKey(v.tenantId, v.messageId);
+    if (!byKey.has(key)) byKey.set(key, v);
+  }
+  await ensurePartitions(trx, {
+    dedupe: { slots: [slot], windowSeconds: ctx.dedupeWindowSeconds },
+    countSlots: [...new Set(verdicts.map((v) => slotOf(Date.parse(v.occurredAt))))],
+  });
+  const inserted = await sql<{ key: string }>`
+    insert into verdict_seen (slot, key)
+    select ${slot}, k.key::uuid from json_array_elements_text(${JSON.stringify([...byKey.keys()].sort())}::json) as k(key)
+    where not exists (select 1 from verdict_seen s where s.key = k.key::uuid)
+    on conflict do nothing
+    returning key`.execute(trx);
+  const accepted = inserted.rows.map((r) => byKey.get(r.key)!);
 
-  const buckets = new Map<string, { t: string; b: string; spam: number; phish: number; virus: number; clean: number }>();
+  const buckets = new Map<string, { t: string; b: string; spam: number; phish: number; virus: number; clean: number; s: SenderTallies | null }>();
   const grown = new Map<string, Set<number>>(); // tenant → minute buckets that got a non-clean verdict
   const acceptedByVerdict: Record<string, number> = {};
-  for (const r of accepted) {
-    acceptedByVerdict[r.verdict] = (acceptedByVerdict[r.verdict] ?? 0) + 1;
-    const at = new Date(r.occurred_at).getTime();
-    const start = floorMinute(at);
-    const key = `${r.tenant_id}\u0000${start}`;
+  for (const v of accepted) {
+    acceptedByVerdict[v.verdict] = (acceptedByVerdict[v.verdict] ?? 0) + 1;
+    const start = floorMinute(Date.parse(v.occurredAt));
+    const key = `${v.tenantId}\u0000${start}`;
     let b = buckets.get(key);
-    if (!b) buckets.set(key, (b = { t: r.tenant_id, b: new Date(start).toISOString(), spam: 0, phish: 0, virus: 0, clean: 0 }));
-    b[r.verdict as keyof WindowCounts] += 1;
-    if (r.verdict !== 'clean') {
-      let minutes = grown.get(r.tenant_id);
-      if (!minutes) grown.set(r.tenant_id, (minutes = new Set()));
+    if (!b) buckets.set(key, (b = { t: v.tenantId, b: new Date(start).toISOString(), spam: 0, phish: 0, virus: 0, clean: 0, s: null }));
+    b[v.verdict] += 1;
+    if (v.sender) tallySender((b.s ??= {}), v.sender, v.verdict);
+    if (v.verdict !== 'clean') {
+      let minutes = grown.get(v.tenantId);
+      if (!minutes) grown.set(v.tenantId, (minutes = new Set()));
       minutes.add(start);
     }
   }
   if (buckets.size > 0) {
-    const rows = [...buckets.values()].sort((a, b) => (a.t === b.t ? (a.b < b.b ? -1 : 1) : a.t < b.t ? -1 : 1));
+    const rows = [...buckets.values()].sort((a, b) => (a.t === b.t ? (a.b < b.b ? -1 : 1) : a.t < b.t ? -1 : 1)).map((r) => (r.s ? { ...r, s: foldTopSenders(r.s) } : r));
     await sql`
-      insert into counts (tenant_id, bucket_start, spam, phish, virus, clean)
-      select r.t, r.b, r.spam, r.phish, r.virus, r.clean
-      from json_to_recordset(${JSON.stringify(rows)}::json) as r(t text, b timestamptz, spam int, phish int, virus int, clean int)
+      insert into counts (tenant_id, bucket_start, spam, phish, virus, clean, senders)
+      select r.t, r.b, r.spam, r.phish, r.virus, r.clean, r.s
+      from json_to_recordset(${JSON.stringify(rows)}::json) as r(t text, b timestamptz, spam int, phish int, virus int, clean int, s jsonb)
       on conflict (tenant_id, bucket_start) do update set
         spam = counts.spam + excluded.spam, phish = counts.phish + excluded.phish,
-        virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean`.execute(trx);
+        virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean,
+        senders = case when excluded.senders is null then counts.senders
+                       when counts.senders is null then excluded.senders
+                       else fold_top_senders(counts.senders, excluded.senders, ${TOP_SENDERS_PER_MINUTE}) end`.execute(trx);
   }
 
   const result: CountResult = { accepted: accepted.length, acceptedByVerdict, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
   const growth = new Map<string, TenantGrowth>();
-  for (const r of accepted) {
-    const g = growth.get(r.tenant_id) ?? { grown: [...(grown.get(r.tenant_id) ?? [])], newest: 0 };
-    g.newest = Math.max(g.newest, floorMinute(new Date(r.occurred_at).getTime()));
-    growth.set(r.tenant_id, g);
+  for (const v of accepted) {
+    const g = growth.get(v.tenantId) ?? { grown: [...(grown.get(v.tenantId) ?? [])], newest: 0 };
+    g.newest = Math.max(g.newest, floorMinute(Date.parse(v.occurredAt)));
+    growth.set(v.tenantId, g);
   }
   const tenants = [...growth.keys()].filter((t) => needsCheck(growth.get(t)!, policies.get(t)!)).sort();
   if (tenants.length === 0) return result;
@@ -177,21 +196,16 @@ async function windowCountsMany(db: Db, windows: { tenantId: string; kind: strin
 
 async function buildEvidence(db: Db, tenantId: string, trip: Trip, w: { first: Date; end: Date; verdicts: string[] }): Promise<Evidence> {
   const { first, end, verdicts: kinds } = w;
-  let q = db
-    .selectFrom('verdict_keys')
-    .select(['sender', sql<number>`count(*)::int`.as('count')])
-    .where('tenant_id', '=', tenantId)
-    .where('verdict', 'in', kinds);
-  if (trip.rule !== 'surge') q = q.where('verdict', '<>', 'clean'); // lets the partial index serve it
-  const top = await q
-    .where('occurred_at', '>=', first)
-    .where('occurred_at', '<', end)
-    .where('sender', 'is not', null)
-    .groupBy('sender')
-    .orderBy('count', 'desc')
-    .orderBy('sender')
-    .limit(10)
-    .execute();
+  // The window's top senders from the per-minute tallies (senders.ts): only those a minute kept by name.
+  const count = sql.raw(evidenceSlots(kinds).map((i) => `(e.value->>${i})::int`).join(' + '));
+  const top = await sql<{ sender: string; count: number }>`
+    select e.key as sender, sum(${count})::int as count
+    from counts c cross join lateral jsonb_each(c.senders) as e
+    where c.tenant_id = ${tenantId} and c.bucket_start >= ${first} and c.bucket_start < ${end} and c.senders is not null and e.key <> ${OTHER_SENDERS}
+    group by e.key
+    having sum(${count}) > 0
+    order by count desc, sender
+    limit 10`.execute(db);
   return {
     rule: trip.rule,
     windowSeconds: trip.windowSeconds,
@@ -201,7 +215,7 @@ async function buildEvidence(db: Db, tenantId: string, trip: Trip, w: { first: D
     total: trip.total,
     ratio: trip.ratio,
     thresholds: trip.thresholds,
-    topSenders: top.map((r) => ({ sender: r.sender!, count: r.count })),
+    topSenders: top.rows.map((r) => ({ sender: r.sender, count: r.count })),
   };
 }
 
@@ -219,8 +233,8 @@ export async function bucketsBetween(db: Db, tenantId: string, from: Date, to: D
 }
 
 
-/** Deletes dedupe keys older than the retention, a slice at a time; returns how many went. */
-export async function pruneDedupeKeys(db: Db, olderThan: Date, limit = 10_000): Promise<number> {
-  const r = await sql`delete from verdict_keys where ctid in (select ctid from verdict_keys where seen_at < ${olderThan} limit ${limit})`.execute(db);
-  return Number(r.numAffectedRows ?? 0);
+/** The dedupe key of a verdict: the first 128 bits of SHA-256 over "<tenantId>\n<messageId>", as a uuid. */
+export function dedupeKey(tenantId: string, messageId: string): string {
+  const h = createHash('sha256').update(`${tenantId}\n${messageId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -9,6 +9,7 @@ export * from './tickets.js';
 export { snapshotOf } from './ticket-store.js';
 export * from './call-commands.js';
 export * from './counting.js';
+export * from './partitions.js';
 export * from './offsets.js';
 export * from './attempts.js';
 export * from './views.js';

@@ -16,7 +16,7 @@ for (const engine of ENGINES) {
       await upsertTenant(h.db, id, { name: id }, T0);
       await h.db.updateTable('tenants').set({ probation_since: T0, probation_until: until }).where('id', '=', id).execute();
     };
-    const count = (vs: Verdict[], now: Date) => h.db.transaction().execute((trx) => countVerdicts(trx, vs, { now, resolutionTimeoutSeconds: 3600, actor: 'test', destinations: ['kafka', 'webhook'] as const }));
+    const count = (vs: Verdict[], now: Date) => h.db.transaction().execute((trx) => countVerdicts(trx, vs, { now, resolutionTimeoutSeconds: 3600, actor: 'test', destinations: ['kafka', 'webhook'] as const, dedupeWindowSeconds: 3600 }));
 
     t.test('half the threshold trips a repeat ticket that is suspended at once', async (t) => {
       await onProbation('rep', at(60));

@@ -1,6 +1,6 @@
 // The one typed description of the database (kysely), matching migrations/. Nullable columns are
 // `| null`; columns with defaults are Generated<>.
-import type { Evidence, WalkContact } from '@abuse-desk/domain';
+import type { Evidence, SenderTallies, WalkContact } from '@abuse-desk/domain';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -58,13 +58,12 @@ export interface ApiTokensTable {
   revoked_at: Timestamp | null;
 }
 
-export interface VerdictKeysTable {
-  tenant_id: string;
-  message_id: string;
-  occurred_at: Timestamp;
-  verdict: string;
-  sender: string | null;
-  seen_at: GeneratedTimestamp;
+/** A dedupe key (migration 20261130T1200): partitioned by the minute it was first seen. */
+export interface VerdictSeenTable {
+  /** Epoch minute the key was first seen. */
+  slot: number;
+  /** The first 128 bits of SHA-256 over "<tenantId>\n<messageId>". */
+  key: string;
 }
 
 export interface CountsTable {
@@ -74,6 +73,8 @@ export interface CountsTable {
   phish: Generated<number>;
   virus: Generated<number>;
   clean: Generated<number>;
+  /** The minute's top senders, the rest under "" (domain senders.ts). */
+  senders: SenderTallies | null;
 }
 
 export type { Evidence };
@@ -236,7 +237,7 @@ export interface Database {
   settings: SettingsTable;
   tenant_policies: TenantPoliciesTable;
   api_tokens: ApiTokensTable;
-  verdict_keys: VerdictKeysTable;
+  verdict_seen: VerdictSeenTable;
   counts: CountsTable;
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;

@@ -5,3 +5,5 @@ export * from './call.js';
 export * from './ticket.js';
 export * from './engine.js';
 export * from './windows.js';
+export * from './senders.js';
+export * from './partitions.js';

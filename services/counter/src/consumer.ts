@@ -15,7 +15,7 @@ import { kafkaLogCreator } from './kafka-log.js';
 
 export interface ConsumerDeps {
   db: Db;
-  config: Pick<Config, 'resolutionTimeoutSeconds' | 'enforcementDestinations'> & { kafka: NonNullable<Config['kafka']> };
+  config: Pick<Config, 'resolutionTimeoutSeconds' | 'enforcementDestinations' | 'dedupeWindowSeconds'> & { kafka: NonNullable<Config['kafka']> };
   logger: Logger;
   clock: { now(): Date };
   registry: Registry;
@@ -97,7 +97,7 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
           if (fresh.length === 0) return null;
           const good = fresh.flatMap((p) => (p.verdict ? [p.verdict] : []));
           const dead = fresh.filter((p) => p.dead);
-          const result = await countVerdicts(trx, good, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations });
+          const result = await countVerdicts(trx, good, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations, dedupeWindowSeconds: deps.config.dedupeWindowSeconds });
           await storeDeadLetters(trx, dead.map((d) => ({ source: 'kafka', topic: batch.topic, partition, offset: d.offset.toString(), raw: d.dead!.raw, reason: d.dead!.reason, receivedAt: now })));
           await storeOffset(trx, { groupId: k.groupId, topic: k.verdictTopic, partition, nextOffset: last + 1n, now });
           return { result, dead: dead.length, skipped: parsed.length - fresh.length };

@@ -1,8 +1,9 @@
 // The counter role: verdicts → per-tenant counts → tickets. HTTP ingest (api role) and the Kafka consumer
 // share countVerdicts from @abuse-desk/db. This role runs the Kafka consumer when KAFKA_BROKERS is set,
-// and prunes dedupe keys older than VERDICT_DEDUPE_RETENTION_SECONDS.
+// and keeps the counting tables: the next dedupe partition made ahead, dedupe partitions older than
+// VERDICT_DEDUPE_WINDOW_SECONDS and count days older than COUNTS_RETENTION_DAYS dropped whole.
 import type { Config } from '@abuse-desk/config';
-import { pollLoop, pruneDedupeKeys } from '@abuse-desk/db';
+import { keepPartitions, pollLoop } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -12,7 +13,7 @@ export { parseMessage } from './consumer.js';
 
 export interface CounterDeps {
   db: Db;
-  config: Pick<Config, 'kafka' | 'resolutionTimeoutSeconds' | 'dedupeRetentionSeconds' | 'enforcementDestinations'>;
+  config: Pick<Config, 'kafka' | 'resolutionTimeoutSeconds' | 'dedupeWindowSeconds' | 'countsRetentionDays' | 'enforcementDestinations'>;
   logger: Logger;
   clock: { now(): Date };
   registry: Registry;
@@ -25,23 +26,24 @@ export async function startCounter(deps: CounterDeps) {
   const consumer = kafka ? await startVerdictConsumer({ ...deps, config: { ...deps.config, kafka } }) : null;
   if (!consumer) log.info('counter.idle: KAFKA_BROKERS is not set; verdicts arrive through POST /v1/verdicts');
 
-  // Pruning runs in slices so it never holds long locks; a busy tick goes again at once.
-  const prune = pollLoop({
-    name: 'dedupe-prune',
+  // Once a minute; the tick reports no work, so the loop waits its idle interval between runs.
+  const upkeep = pollLoop({
+    name: 'counting-partitions',
     idleMs: 60_000,
     tick: async () => {
-      const cutoff = new Date(deps.clock.now().getTime() - deps.config.dedupeRetentionSeconds * 1000);
-      const n = await pruneDedupeKeys(deps.db, cutoff);
-      if (n) log.info({ pruned: n, cutoff }, 'counter.dedupe.pruned');
-      return n;
+      const done = await keepPartitions(deps.db, deps.clock.now(), { dedupeWindowSeconds: deps.config.dedupeWindowSeconds, countsRetentionDays: deps.config.countsRetentionDays });
+      for (const d of done.dropped) log.info({ table: d.table, from: new Date(d.range.from * 60_000), to: new Date(d.range.to * 60_000) }, 'counter.partition.dropped');
+      if (done.dropped.length) log.info({ dropped: done.dropped.length, ms: Math.round(done.dropMs) }, 'counter.partitions.pruned');
+      if (done.made) log.info({ made: done.made }, 'counter.partitions.made');
+      return 0;
     },
-    onError: (err) => log.error({ err }, 'counter.dedupe.prune_failed'),
+    onError: (err) => log.error({ err }, 'counter.partitions.failed'),
   });
 
   return {
     readiness: consumer ? [{ name: 'kafka', check: consumer.readiness }] : [],
     stop: async () => {
-      await prune.stop();
+      await upkeep.stop();
       await consumer?.stop();
     },
   };

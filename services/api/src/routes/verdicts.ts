@@ -33,7 +33,7 @@ export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
         else errors.push({ index, reason: verdictProblem(parsed.error) });
       });
       const now = deps.clock.now();
-      const result = await deps.db.transaction().execute((trx) => countVerdicts(trx, valid, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations }));
+      const result = await deps.db.transaction().execute((trx) => countVerdicts(trx, valid, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations, dedupeWindowSeconds: deps.config.dedupeWindowSeconds }));
       for (const [verdict, n] of Object.entries(result.acceptedByVerdict)) counted.inc({ source: 'http', result: 'counted', verdict }, n);
       counted.inc({ source: 'http', result: 'duplicate', verdict: 'any' }, result.duplicates);
       counted.inc({ source: 'http', result: 'rejected', verdict: 'any' }, errors.length);
