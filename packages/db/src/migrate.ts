@@ -19,3 +19,10 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/** Migrates up or down to the named migration (upgrade tests). Throws MigrationError when one fails. */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }) });
+  const { error, results } = await migrator.migrateTo(name);
+  if (error || results?.some((r) => r.status === 'Error')) throw new MigrationError(`migrating to ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
