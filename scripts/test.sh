@@ -17,6 +17,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The Kafka tests run Apache Kafka 4 itself (TESTING.md): Java 17+ and Maven must be there.
+for tool in java mvn; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "abuse-desk: the Kafka tests run Apache Kafka from Maven Central and need Java 17+ and Maven, but \`$tool\` is not on PATH." >&2
+    echo "abuse-desk: install them (Debian: apt-get install openjdk-17-jdk-headless maven)." >&2
+    exit 1
+  fi
+done
+
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if ! command -v pg_isready >/dev/null 2>&1; then
   echo "abuse-desk: the tests need PostgreSQL, but pg_isready (PostgreSQL's client tools) is not on PATH." >&2
@@ -41,6 +50,7 @@ fi
 pnpm install --frozen-lockfile --prefer-offline
 pnpm -s build
 node scripts/check-deps.mjs
+node packages/testkit/dist/kafka-classpath.js # Kafka's jars through mvn once, before parallel test files start clusters
 node bench/report.mjs --check # the README's benchmark tables are what bench/results/*.json give
 mkdir -p test-artifacts
 if [ $# -gt 0 ]; then

@@ -36,10 +36,14 @@ function stopChild(child: ChildProcess) {
   });
 }
 
-/** Produces `key:value` lines with `kcat -P` (librdkafka, not kafkajs); resolves when kcat flushed and exited. */
-export function produceWithKcat(brokers: string, topic: string, messages: { key: string; value: string }[]): Promise<void> {
+/**
+ * Produces `key:value` lines with `kcat -P` (librdkafka, not kafkajs); resolves when kcat flushed and exited.
+ * `config` adds librdkafka properties (`-X k=v`), e.g. `{ 'enable.idempotence': 'true' }`.
+ */
+export function produceWithKcat(brokers: string, topic: string, messages: { key: string; value: string }[], config: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-P', '-b', brokers, '-t', topic, '-K', '\t', '-z', 'none'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const extra = Object.entries(config).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
+    const child = spawn('kcat', ['-P', '-b', brokers, '-t', topic, '-K', '\t', '-z', 'none', ...extra], { stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     child.once('error', reject);
