@@ -85,7 +85,8 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     let b = buckets.get(key);
     if (!b) buckets.set(key, (b = { t: v.tenantId, b: new Date(start).toISOString(), spam: 0, phish: 0, virus: 0, clean: 0, s: null }));
     b[v.verdict] += 1;
-    if (v.sender) tallySender((b.s ??= {}), v.sender, v.verdict);
+    // Clean mail by sender is only evidence of a surge: tallied for tenants whose policy has that rule.
+    if (v.sender && (v.verdict !== 'clean' || policies.get(v.tenantId)!.surge)) tallySender((b.s ??= {}), v.sender, v.verdict);
     if (v.verdict !== 'clean') {
       let minutes = grown.get(v.tenantId);
       if (!minutes) grown.set(v.tenantId, (minutes = new Set()));

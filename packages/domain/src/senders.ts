@@ -1,7 +1,8 @@
 // Top senders per tenant and minute (SPEC §1.2 evidence, §5 surge): what is kept so that storage grows
 // with tenants × minutes, not with verdicts. Each minute keeps its TOP_SENDERS_PER_MINUTE senders with
 // the most bad verdicts; the rest fold into one "other" entry, so a spam run from random addresses adds
-// at most one more entry to its minute, never a row per verdict.
+// at most one more entry to its minute, never a row per verdict. Clean mail is tallied by sender only for
+// tenants whose policy has a surge rule, the one rule whose evidence it is.
 import type { VerdictKind } from '@abuse-desk/contracts';
 
 /** How many senders one tenant-minute keeps by name. The evidence lists the top 10 of its window. */
