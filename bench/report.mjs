@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const README = path.join(ROOT, 'README.md');
-export const BENCHMARKS = ['counter', 'deadlines'];
+export const BENCHMARKS = ['counter', 'deadlines', 'embedded'];
 // A 1-minute load average at the start of a run at or above this says the run shared the machine.
 const QUIET_LOAD = 1.0;
 
@@ -127,7 +127,36 @@ function deadlinesBlock(r) {
   ].join('\n');
 }
 
-const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock };
+// bench/embedded: `npm start` on PGlite — time to ready and resident memory (medians of the runs).
+function embeddedBlock(r) {
+  const f = r.figures;
+  const s = (ms) => `${fixed(ms / 1000, 1)} s`;
+  const range = (x) => (r.parameters.RUNS > 1 ? ` (${fixed(x.min / 1000, 1)}–${s(x.max)})` : '');
+  const phases = (steps) => steps.map((p, i) => `${p.phase} ${int(p.ms - (steps[i - 1]?.ms ?? 0))} ms`).join(', ');
+  return [
+    context(r),
+    '',
+    '| measure | result | target |',
+    '|---|---|---|',
+    `| first start, fresh \`DATA_DIR\` → ready | **${s(f.first.readyMs.median)}**${range(f.first.readyMs)} | ≤ 3 s |`,
+    `| restart on that directory → ready | **${s(f.restart.readyMs.median)}**${range(f.restart.readyMs)} | ≤ 3 s |`,
+    `| RSS idle, ${r.parameters.IDLE_SECONDS} s after ready (first start / restart) | **${mib(f.first.idleRssBytes.median)} / ${mib(f.restart.idleRssBytes.median)}** | ≤ 300 MB |`,
+    `| peak RSS, start included (first start / restart) | ${mib(f.first.peakRssBytes.median)} / ${mib(f.restart.peakRssBytes.median)} | — |`,
+    `| peak RSS through \`pnpm demo\` (${fixed(f.demo.seconds, 0)} s, start included) | **${mib(f.demo.peakRssBytes)}** | ≤ 400 MB |`,
+    ...(f.postgres ? [`| the same process on PostgreSQL: ready, RSS idle | ${s(f.postgres.readyMs)}, ${mib(f.postgres.idleRssBytes)} | — |`] : []),
+    '',
+    wrap(
+      `Where a start goes (one process each): first start — ${phases(f.phases.first)}; restart — ${phases(f.phases.restart)}; ` +
+        `the rest of the time to ready starts the roles and the HTTP server. PGlite's own initdb, which a first start ran before, ` +
+        `took ${int(f.phases.initdb.at(-1).ms - f.phases.initdb.at(-2).ms)} ms and left the process at ${mib(f.phases.initdb.at(-1).rssBytes)}.`,
+    ),
+    ...sharedNote(r),
+    '',
+    params(r),
+  ].join('\n');
+}
+
+const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock, embedded: embeddedBlock };
 
 /** Each benchmark's latest results; a missing file is an error unless `allowMissing` (then it is left out). */
 export function readResults({ allowMissing = false } = {}) {

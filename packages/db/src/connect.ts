@@ -1,6 +1,8 @@
 // One code path to the database: kysely over node-postgres when a URL is given, embedded PGlite otherwise.
 import { sql } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
@@ -74,6 +76,67 @@ class ExclusivePGliteDialect extends PGliteDialect {
   }
 }
 
+// PostgreSQL's default buffer pool (128 MB) lives in PGlite's WebAssembly heap and is resident from the
+// start: it was a third of the embedded process's memory. 16 MB holds this service's working set
+// (bench/embedded measures the process on it, the demo included).
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/**
+ * Where the initialised database for the installed PGlite is kept: `data/` to copy into a fresh data
+ * directory, `data.tar.gz` to load into a `memory://` one. Made once at build by preparePgliteTemplate.
+ */
+function pgliteTemplate() {
+  const pkg = new URL('../package.json', import.meta.resolve('@electric-sql/pglite'));
+  const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
+  const root = fileURLToPath(new URL(`./pglite-template/${version}`, import.meta.url));
+  return { root, dir: path.join(root, 'data'), tarball: path.join(root, 'data.tar.gz') };
+}
+
+/**
+ * Runs initdb for the installed PGlite once and keeps the result (see pgliteTemplate); true if it was made
+ * now. initdb is most of a first start on PGlite — seconds, and a second WebAssembly instance whose heap
+ * stays resident long after — so the build does it, and a fresh data directory is a copy.
+ */
+export async function preparePgliteTemplate(): Promise<boolean> {
+  const template = pgliteTemplate();
+  if (existsSync(template.root)) return false;
+  // Built aside and renamed into place, so that a build cut short or running alongside another leaves no
+  // half-made template.
+  const work = `${template.root}.${process.pid}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(path.join(work, 'data'), { recursive: true });
+  const pglite = await PGlite.create(path.join(work, 'data'), { startParams: PGLITE_START_PARAMS });
+  const tarball = await pglite.dumpDataDir('gzip');
+  await pglite.close();
+  writeFileSync(path.join(work, 'data.tar.gz'), Buffer.from(await tarball.arrayBuffer()));
+  try {
+    renameSync(work, template.root);
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    if (!existsSync(template.root)) throw err;
+    return false;
+  }
+  return true;
+}
+
+async function openPGlite(dataDir: string): Promise<PGlite> {
+  const template = pgliteTemplate();
+  const prepared = existsSync(template.root);
+  if (dataDir.startsWith('memory://')) {
+    const loadDataDir = prepared ? new Blob([readFileSync(template.tarball)]) : undefined;
+    return PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS, ...(loadDataDir ? { loadDataDir } : {}) });
+  }
+  mkdirSync(dataDir, { recursive: true });
+  // PGlite resumes a directory that has PG_VERSION and runs initdb in one that has not; copied last, it
+  // makes a copy cut short be redone at the next start. Without a template PGlite runs initdb itself.
+  if (prepared && !existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    const version = path.join(template.dir, 'PG_VERSION');
+    cpSync(template.dir, dataDir, { recursive: true, filter: (source) => source !== version });
+    copyFileSync(version, path.join(dataDir, 'PG_VERSION'));
+  }
+  return PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS });
+}
+
 export async function connect(options: ConnectOptions): Promise<DbHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -87,9 +150,7 @@ export async function connect(options: ConnectOptions): Promise<DbHandle> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
-  const dataDir = options.dataDir ?? '.data';
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  const pglite = await openPGlite(options.dataDir ?? '.data');
   const db = new Kysely<Database>({ dialect: new ExclusivePGliteDialect({ pglite }) });
   return { db, engine: 'pglite', close: () => db.destroy() };
 }
