@@ -4,6 +4,7 @@ import type { Verdict } from '@abuse-desk/contracts';
 import { verdictBurst } from '@abuse-desk/testkit';
 import t from 'tap';
 import type { Db } from './connect.js';
+import { MAX_SENDER_ENTRIES } from '@abuse-desk/domain';
 import { bucketsBetween, countVerdicts, dedupeKey } from './counting.js';
 import { setOverride } from './policies.js';
 import type { Evidence } from './schema.js';
@@ -213,21 +214,25 @@ for (const engine of ENGINES) {
       } satisfies Evidence);
     });
 
-    t.test('a spam run from random sender addresses keeps at most eleven senders per minute, and the evidence still names the one that sent most', async (t) => {
+    t.test('a spam run from random sender addresses keeps at most 21 sender entries per minute, and the evidence still names the one that sent most', async (t) => {
       const minute = minutesAfter(AT, -2);
-      for (let batch = 0; batch < 3; batch++) {
+      const entries: number[] = [];
+      for (let batch = 0; batch < 4; batch++) {
         await count(db, [
           ...verdicts('botnet', 10, { at: minute, sender: 'bulk@botnet.example' }),
           ...verdicts('botnet', 200, { at: minute }).map((v, i) => ({ ...v, sender: `r${batch}-${i}@random.example` })),
           ...verdicts('botnet', 30, { at: minute, verdict: 'clean', sender: 'billing@botnet.example' }),
         ]);
+        const [stored] = await db.selectFrom('counts').select('senders').where('tenant_id', '=', 'botnet').execute();
+        entries.push(Object.keys(stored!.senders!).length);
       }
+      t.same(entries, [11, 20, 11, 20], 'a batch adds its top ten (the bulk sender and nine new ones) and its rest; past twenty named, the minute folds back to its top ten and the rest');
+      t.ok(entries.every((n) => n <= MAX_SENDER_ENTRIES));
       const [row] = await db.selectFrom('counts').select(['spam', 'clean', 'senders']).where('tenant_id', '=', 'botnet').execute();
-      t.equal(Object.keys(row!.senders!).length, 11, 'ten senders by name and one entry for the rest');
       const tallied = Object.values(row!.senders!).reduce((n, [bad, virus, clean]) => n + bad + virus + clean, 0);
       t.equal(tallied, row!.spam, 'every spam verdict is in the tallies; clean mail is not, without a surge rule to need it');
       const [ticket] = await ticketsOf(db, 'botnet');
-      t.same((ticket!.evidence as Evidence).topSenders[0], { sender: 'bulk@botnet.example', count: 30 });
+      t.same((ticket!.evidence as Evidence).topSenders[0], { sender: 'bulk@botnet.example', count: 40 });
       t.notOk((ticket!.evidence as Evidence).topSenders.some((s) => s.sender === '' || s.sender === 'billing@botnet.example'), 'neither the folded rest nor a clean-only sender is spam evidence');
     });
 

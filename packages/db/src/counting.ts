@@ -102,9 +102,7 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
       on conflict (tenant_id, bucket_start) do update set
         spam = counts.spam + excluded.spam, phish = counts.phish + excluded.phish,
         virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean,
-        senders = case when excluded.senders is null then counts.senders
-                       when counts.senders is null then excluded.senders
-                       else fold_top_senders(counts.senders, excluded.senders, ${TOP_SENDERS_PER_MINUTE}) end`.execute(trx);
+        senders = fold_top_senders(counts.senders, excluded.senders, ${TOP_SENDERS_PER_MINUTE})`.execute(trx);
   }
 
   const result: CountResult = { accepted: accepted.length, acceptedByVerdict, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
