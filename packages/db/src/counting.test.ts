@@ -236,6 +236,16 @@ for (const engine of ENGINES) {
       t.notOk((ticket!.evidence as Evidence).topSenders.some((s) => s.sender === '' || s.sender === 'billing@botnet.example'), 'neither the folded rest nor a clean-only sender is spam evidence');
     });
 
+    t.test("a tenant far from every threshold keeps no sender tallies; once its window nears one, its senders are counted", async (t) => {
+      const minute = minutesAfter(AT, -3);
+      const sendersOf = async () => (await db.selectFrom('counts').select('senders').where('tenant_id', '=', 'quiet').execute())[0]!.senders;
+      await count(db, [...verdicts('quiet', 10, { at: minute, sender: 'odd@quiet.example' }), ...verdicts('quiet', 200, { at: minute, verdict: 'clean', sender: 'news@quiet.example' })]);
+      t.equal(await sendersOf(), null, '10 spam of 210: under half of minSpam');
+      await count(db, verdicts('quiet', 20, { at: minute, sender: 'odd@quiet.example' }));
+      t.same(await sendersOf(), { 'odd@quiet.example': [20, 0, 0] }, '30 spam at 13 %: counted from this batch on; clean mail is not, without a surge rule');
+      t.same(await ticketsOf(db, 'quiet'), [], 'and nothing tripped');
+    });
+
     t.test('a tenant without contacts gets a ticket that goes straight to awaiting a response', async (t) => {
       const r = await count(db, verdicts('alone', 60, { at: AT }));
       const [ticket] = await ticketsOf(db, 'alone');

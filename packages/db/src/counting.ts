@@ -3,7 +3,7 @@
 // a verdict is counted and its trip is decided together or not at all.
 import type { Verdict } from '@abuse-desk/contracts';
 import { createHash } from 'node:crypto';
-import { OTHER_SENDERS, TOP_SENDERS_PER_MINUTE, baselineMedian, evidenceSlots, evidenceWindow, firstTrip, floorMinute, foldTopSenders, laterSpan, needsCheck, slotOf, surgeBaselineQuery, tallySender, windowEnds, windowQueries } from '@abuse-desk/domain';
+import { OTHER_SENDERS, TOP_SENDERS_PER_MINUTE, baselineMedian, collectsSenders, evidenceSlots, evidenceWindow, firstTrip, floorMinute, foldTopSenders, laterSpan, needsCheck, slotOf, surgeBaselineQuery, tallySender, windowEnds, windowQueries } from '@abuse-desk/domain';
 import type { SenderTallies, TenantGrowth, Trip, WindowCounts } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
@@ -93,16 +93,15 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
       minutes.add(start);
     }
   }
-  if (buckets.size > 0) {
-    const rows = [...buckets.values()].sort((a, b) => (a.t === b.t ? (a.b < b.b ? -1 : 1) : a.t < b.t ? -1 : 1)).map((r) => (r.s ? { ...r, s: foldTopSenders(r.s) } : r));
+  const rows = [...buckets.values()].sort((a, b) => (a.t === b.t ? (a.b < b.b ? -1 : 1) : a.t < b.t ? -1 : 1));
+  if (rows.length > 0) {
     await sql`
-      insert into counts (tenant_id, bucket_start, spam, phish, virus, clean, senders)
-      select r.t, r.b, r.spam, r.phish, r.virus, r.clean, r.s
-      from json_to_recordset(${JSON.stringify(rows)}::json) as r(t text, b timestamptz, spam int, phish int, virus int, clean int, s jsonb)
+      insert into counts (tenant_id, bucket_start, spam, phish, virus, clean)
+      select r.t, r.b, r.spam, r.phish, r.virus, r.clean
+      from json_to_recordset(${JSON.stringify(rows.map(({ s: _, ...counts }) => counts))}::json) as r(t text, b timestamptz, spam int, phish int, virus int, clean int)
       on conflict (tenant_id, bucket_start) do update set
         spam = counts.spam + excluded.spam, phish = counts.phish + excluded.phish,
-        virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean,
-        senders = fold_top_senders(counts.senders, excluded.senders, ${TOP_SENDERS_PER_MINUTE})`.execute(trx);
+        virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean`.execute(trx);
   }
 
   const result: CountResult = { accepted: accepted.length, acceptedByVerdict, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
@@ -126,6 +125,16 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     return [t, { g, ends, queries: windowQueries(policies.get(t)!, ends, g, probation.get(t) ?? null) }];
   }));
   const sums = await windowCountsMany(trx, tenants.flatMap((tenantId) => plans.get(tenantId)!.queries.map((q) => ({ tenantId, ...q }))));
+  // Senders are kept only for tenants near a threshold (windows.ts collectsSenders), before any trip's
+  // evidence is read, so that the evidence includes this batch.
+  const warm = new Set(tenants.filter((t) => collectsSenders(policies.get(t)!, plans.get(t)!.ends, sums.get(t) ?? new Map(), probation.get(t) ?? null)));
+  const tallies = rows.flatMap((r) => (r.s && warm.has(r.t) ? [{ t: r.t, b: r.b, s: foldTopSenders(r.s) }] : []));
+  if (tallies.length > 0) {
+    await sql`
+      update counts c set senders = fold_top_senders(c.senders, r.s, ${TOP_SENDERS_PER_MINUTE})
+      from json_to_recordset(${JSON.stringify(tallies)}::json) as r(t text, b timestamptz, s jsonb)
+      where c.tenant_id = r.t and c.bucket_start = r.b`.execute(trx);
+  }
   for (const tenantId of tenants) {
     const policy = policies.get(tenantId)!;
     const onProbation = probation.get(tenantId) ?? null;

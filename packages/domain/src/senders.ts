@@ -1,10 +1,11 @@
 // Top senders per tenant and minute (SPEC §1.2 evidence, §5 surge): what is kept so that storage grows
-// with tenants × minutes, not with verdicts. A batch keeps its TOP_SENDERS_PER_MINUTE senders with the most
-// bad verdicts per minute and folds the rest into one "other" entry; where it meets a stored minute, the
-// tallies are summed and folded again only once more than twice that many senders are named (the SQL
-// function fold_top_senders: a cheap merge on the hot path), so a minute holds at most MAX_SENDER_ENTRIES
-// entries however many addresses a spam run uses. Clean mail is tallied by sender only for tenants whose
-// policy has a surge rule, the one rule whose evidence it is.
+// with tenants × minutes, not with verdicts. Senders are tallied only for a tenant near a threshold
+// (windows.ts collectsSenders), so most minutes of most tenants keep none. A batch keeps its
+// TOP_SENDERS_PER_MINUTE senders with the most bad verdicts per minute and folds the rest into one "other"
+// entry; where it meets a stored minute, the tallies are summed and folded again only once more than twice
+// that many senders are named (the SQL function fold_top_senders: a cheap merge on the hot path), so a minute
+// holds at most MAX_SENDER_ENTRIES entries however many addresses a spam run uses. Clean mail is tallied by
+// sender only for tenants whose policy has a surge rule, the one rule whose evidence it is.
 import type { VerdictKind } from '@abuse-desk/contracts';
 
 /** How many senders one tenant-minute keeps by name. The evidence lists the top 10 of its window. */

@@ -4,7 +4,7 @@ import { DEFAULT_POLICY } from '@abuse-desk/contracts';
 import type { Policy } from '@abuse-desk/contracts';
 import t from 'tap';
 import type { WindowCounts } from './policy.js';
-import { MAX_WINDOWS_CHECKED, MINUTE, evidenceWindow, firstTrip, laterSpan, needsCheck, surgeBaselineQuery, windowBounds, windowEnds, windowQueries } from './windows.js';
+import { MAX_WINDOWS_CHECKED, MINUTE, collectsSenders, evidenceWindow, firstTrip, laterSpan, needsCheck, surgeBaselineQuery, windowBounds, windowEnds, windowQueries } from './windows.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00.000Z');
 const min = (n: number) => T0 + n * MINUTE;
@@ -89,4 +89,16 @@ t.test('the evidence window and which verdicts its top senders count', async (t)
   t.same(evidenceWindow(trip('surge'), min(9), null).verdicts, ['spam', 'phish', 'virus', 'clean']);
   const w = evidenceWindow(trip('spam'), min(9), { since: new Date(min(7)), until: new Date(min(99)) });
   t.same([w.first.getTime(), w.end.getTime()], [min(7), min(10)]);
+});
+
+t.test("a tenant's senders are kept once its window would trip at half a threshold, not before", async (t) => {
+  const end = min(9);
+  const sums = (spam: number, clean: number, virus = 0) => new Map([[`spam:${end}`, counts(spam, clean)], [`critical:${end}`, counts(0, clean, virus)]]);
+  t.notOk(collectsSenders(DEFAULT_POLICY, [end], sums(24, 100), null), '24 spam: under half of minSpam 50');
+  t.ok(collectsSenders(DEFAULT_POLICY, [end], sums(25, 100), null), '25 spam at 20 %: half of both thresholds');
+  t.notOk(collectsSenders(DEFAULT_POLICY, [end], sums(30, 2000), null), 'enough spam but 1.5 %: under half the 5 % ratio');
+  t.ok(collectsSenders(DEFAULT_POLICY, [end], sums(0, 10, 3), null), '3 viruses: half of minVirus 5, rounded up');
+  t.ok(collectsSenders(DEFAULT_POLICY, [end], sums(13, 10), { since: new Date(min(0)), until: new Date(min(600)) }), 'on probation: half of the halved threshold');
+  t.ok(collectsSenders(SURGE, [end], new Map([['surge', counts(0, 500)]]), null), 'half the surge minimum volume');
+  t.notOk(collectsSenders(SURGE, [end], new Map([['surge', counts(0, 499)]]), null));
 });

@@ -100,6 +100,25 @@ export function firstTrip(policy: Policy, ends: number[], g: TenantGrowth, sums:
   return null;
 }
 
+/** From what share of a threshold a tenant's senders are tallied (senders.ts): half. */
+export const SENDER_EVIDENCE_FROM = 0.5;
+
+/**
+ * Whether this batch's senders are kept for evidence: the tenant's windows would trip at half its thresholds
+ * (on probation, half the probation thresholds; surge: half its minimum volume). A tenant far from every
+ * threshold — nearly all of them, nearly all the time — costs no sender tallies; one that nears a threshold
+ * has its senders counted from then on, so a trip's top senders name who sent the mail that tripped it.
+ */
+export function collectsSenders(policy: Policy, ends: number[], sums: Map<string, WindowCounts>, probation: Probation | null): boolean {
+  const factor = (probationFactor(policy, probation) ?? 1) * SENDER_EVIDENCE_FROM;
+  for (const end of ends) {
+    const critical = policy.critical ? (sums.get(`critical:${end}`) ?? emptyCounts()) : null;
+    if (evaluatePolicy(policy, sums.get(`spam:${end}`) ?? emptyCounts(), critical, { probationFactor: factor })) return true;
+  }
+  const surge = sums.get('surge');
+  return !!policy.surge && !!surge && surgeCandidate(policy, surge.spam + surge.phish + surge.virus + surge.clean, factor);
+}
+
 /** The evidence's window and which verdicts its top senders count (a surge is about volume: all of them). */
 export function evidenceWindow(trip: Trip, end: number, probation: Probation | null) {
   const { first, end: windowEnd } = windowBounds(end, trip.windowSeconds, probation?.since ?? null);
