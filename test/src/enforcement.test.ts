@@ -1,12 +1,12 @@
 // Enforcement the mail platform can rely on (issue #5): signed webhook deliveries that survive a failing
 // receiver (5xx, timeouts, refused connections) and a SIGKILLed enforcer, in per-tenant order, with the
-// same events on the Kafka control topic, read back with kcat.
+// same events on the Kafka control topic (a real three-node Kafka cluster), read back with kcat.
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { readWithKcat, spamBurst, startKafkaBroker, waitUntil } from '@abuse-desk/testkit';
+import { readWithKcat, spamBurst, startKafkaCluster, waitUntil } from '@abuse-desk/testkit';
 import t from 'tap';
-import { client, freePort, prepareService } from './harness.js';
+import { client, freePort, kafkaTopics, prepareService } from './harness.js';
 
 const SECRET = 'whsec-test-0123456789';
 
@@ -76,8 +76,9 @@ function attemptedOutOfOrder(attempts: Attempt[]): Attempt[] {
 }
 
 t.test('suspensions and reinstatements reach the webhook and the control topic, signed and in per-tenant order, through 5xx, timeouts, refused connections and a killed enforcer', async (t) => {
-  const broker = await startKafkaBroker();
-  t.teardown(() => broker.stop());
+  const cluster = await startKafkaCluster();
+  t.teardown(() => cluster.stop());
+  const kafka = await kafkaTopics(cluster, 'enforcement');
   const port = await freePort();
   const receiver = await startReceiver(port);
   t.teardown(() => receiver.close());
@@ -85,7 +86,7 @@ t.test('suspensions and reinstatements reach the webhook and the control topic, 
     name: 'enforcement',
     arrangement: { engine: 'postgres', processes: 'four' },
     env: {
-      KAFKA_BROKERS: broker.brokers,
+      ...kafka,
       ENFORCEMENT_WEBHOOK_URL: `http://127.0.0.1:${port}/abuse-desk/events`,
       ENFORCEMENT_WEBHOOK_SECRET: SECRET,
       RESOLUTION_TIMEOUT_SECONDS: '1',
@@ -159,7 +160,7 @@ t.test('suspensions and reinstatements reach the webhook and the control topic, 
   t.same(tenant.enforcementEvents.map((e: any) => e.type), ['outbound.suspended', 'outbound.reinstated'], 'the tenant shows its enforcement events');
 
   // The same events on the control topic, in per-tenant order (read with kcat, not our client).
-  const topic = await readWithKcat(broker.brokers, 'outbound-control');
+  const topic = await readWithKcat(cluster.brokers, kafka.KAFKA_CONTROL_TOPIC);
   const onTopic = topic.filter((m) => m.key === 'down').map((m) => JSON.parse(m.value));
   t.same(onTopic.map((e) => e.type), ['outbound.suspended', 'outbound.reinstated']);
   t.same(new Set(onTopic.map((e) => e.eventId)), new Set(tk.enforcementEvents.map((e: any) => e.eventId)), 'the same event ids on both destinations');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase, testDatabaseUrl } from '@abuse-desk/db/testing';
 import { contactList, verdictBurst } from '@abuse-desk/testkit';
+import type { KafkaCluster } from '@abuse-desk/testkit';
 import pg from 'pg';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,6 +47,8 @@ export interface Service {
   kill(): Promise<void>;
   /** SIGKILLs / restarts one process (index into the role sets). */
   killProcess(index: number): Promise<void>;
+  /** Stops one process with SIGTERM (its shutdown code runs), as a rolling restart does. */
+  stopProcess(index: number): Promise<void>;
   startProcess(index: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -111,24 +114,22 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
   const kill = async () => {
     await Promise.all(roleSets.map((_, i) => killProcess(i)));
   };
+  const stopProcess = (index: number) =>
+    new Promise<void>((resolve) => {
+      const c = children[index];
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+      c.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      c.kill('SIGTERM');
+    });
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
-            const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
-            c.once('exit', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map((_, i) => stopProcess(i)));
     await dropDb?.();
   };
-  return { baseUrl, databaseUrl: env['DATABASE_URL'], processUrls, start, kill, killProcess, startProcess, stop };
+  return { baseUrl, databaseUrl: env['DATABASE_URL'], processUrls, start, kill, killProcess, stopProcess, startProcess, stop };
 }
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000) {
@@ -194,4 +195,15 @@ export async function query<T extends pg.QueryResultRow>(url: string, text: stri
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A test's own verdict and control topics on the shared cluster, made as production makes them (replication
+ * factor 3, min.insync.replicas=2), and the service environment that uses them with a group of its own.
+ */
+export async function kafkaTopics(cluster: KafkaCluster, name: string, { partitions = 4 }: { partitions?: number } = {}) {
+  const env = { KAFKA_BROKERS: cluster.brokers, KAFKA_VERDICT_TOPIC: `${name}-verdicts`, KAFKA_CONTROL_TOPIC: `${name}-control`, KAFKA_GROUP_ID: `${name}-counter` };
+  await cluster.createTopic(env.KAFKA_VERDICT_TOPIC, partitions, { replicationFactor: 3, minInsyncReplicas: 2 });
+  await cluster.createTopic(env.KAFKA_CONTROL_TOPIC, partitions, { replicationFactor: 3, minInsyncReplicas: 2 });
+  return env;
 }

@@ -1,18 +1,18 @@
-// Two promises of the README's "Verdicts from Kafka", end to end against the librdkafka mock cluster:
+// Two promises of the README's "Verdicts from Kafka", end to end on a real three-node Kafka cluster:
 // the consumer is rebuilt after a non-retriable Kafka error, and offsets reach Kafka only after Postgres,
 // so a standard client (kafkajs admin) sees the group's lag — zero when all is counted, growing while
 // the database is down.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { testDatabaseUrl } from '@abuse-desk/db/testing';
-import { produceWithKcat, startKafkaBroker, verdict, waitUntil } from '@abuse-desk/testkit';
+import { produceWithKcat, startKafkaCluster, verdict, waitUntil } from '@abuse-desk/testkit';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import type { PartitionAssigner } from 'kafkajs';
 import t from 'tap';
-import { ROOT, prepareService, query } from './harness.js';
+import { ROOT, kafkaTopics, prepareService, query } from './harness.js';
 
-const TOPIC = 'outbound-verdicts';
-const GROUP = 'abuse-desk-counter';
+const cluster = await startKafkaCluster();
+t.teardown(() => cluster.stop());
 
 const message = (tenantId: string, i: number) => ({
   key: tenantId,
@@ -48,11 +48,10 @@ function serviceLog(name: string, roles: string): { msg?: string; [k: string]: u
 /**
  * A group member that uses the kafkajs round-robin protocol name (so the broker lets it into the counter's
  * group) and, as the group's leader, hands itself nothing and every other member an assignment that cannot
- * be decoded. A counter joining after it fails its join either way, without kafkajs restarting it: if its
- * SyncGroup reaches the mock broker after the leader's, the broker answers INVALID_REQUEST; if before, the
- * counter receives the undecodable assignment.
+ * be decoded. A counter joining after it receives that assignment and fails its join without kafkajs
+ * restarting it.
  */
-const undecodableAssignments: PartitionAssigner = () => ({
+const undecodableAssignments = (topic: string): PartitionAssigner => () => ({
   name: 'RoundRobinAssigner',
   version: 1,
   protocol: ({ topics }) => ({ name: 'RoundRobinAssigner', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) }),
@@ -61,19 +60,20 @@ const undecodableAssignments: PartitionAssigner = () => ({
       const subscribed = AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [];
       return {
         memberId: m.memberId,
-        memberAssignment: subscribed.includes(TOPIC) ? Buffer.from([0, 1, 0]) : AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: {}, userData: Buffer.alloc(0) }),
+        memberAssignment: subscribed.includes(topic) ? Buffer.from([0, 1, 0]) : AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: {}, userData: Buffer.alloc(0) }),
       };
     }),
 });
 
 t.test('after a non-retriable Kafka error the counter rebuilds its consumer: /readyz says it stopped, then recovers, and verdicts produced afterwards are counted', async (t) => {
-  const broker = await startKafkaBroker();
-  t.teardown(() => broker.stop());
+  const name = 'kafka-rebuild';
+  const kafka = await kafkaTopics(cluster, name);
+  await cluster.createTopic('intruder-topic', 1);
 
   // A member that is already in the counter's group leads the next rebalance.
-  const intruder = new Kafka({ clientId: 'intruder', brokers: broker.brokers.split(','), logLevel: logLevel.NOTHING }).consumer({
-    groupId: GROUP,
-    partitionAssigners: [undecodableAssignments],
+  const intruder = new Kafka({ clientId: 'intruder', brokers: cluster.brokers.split(','), logLevel: logLevel.NOTHING }).consumer({
+    groupId: kafka.KAFKA_GROUP_ID,
+    partitionAssigners: [undecodableAssignments(kafka.KAFKA_VERDICT_TOPIC)],
     sessionTimeout: 10_000,
     heartbeatInterval: 500,
   });
@@ -86,13 +86,12 @@ t.test('after a non-retriable Kafka error the counter rebuilds its consumer: /re
   await intruder.run({ eachMessage: async () => undefined });
   await waitUntil(() => intruderJoined, { message: 'the intruding member did not join the group' });
 
-  await produceWithKcat(broker.brokers, TOPIC, batch(0, 100));
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, batch(0, 100));
 
-  const name = 'kafka-rebuild';
-  const svc = await prepareService({ name, arrangement: { engine: 'postgres', processes: 'one' }, roleSets: [['counter']], env: { KAFKA_BROKERS: broker.brokers } });
+  const svc = await prepareService({ name, arrangement: { engine: 'postgres', processes: 'one' }, roleSets: [['counter']], env: kafka });
   t.teardown(() => svc.stop());
-  // start() waits a fixed minute for /readyz to answer 200; each rebalance on the mock broker takes up to
-  // a session timeout (10 s), so readiness is polled here with a longer deadline instead.
+  // start() waits a fixed minute for /readyz to answer 200; each rebalance can take up to a session timeout
+  // (10 s), so readiness is polled here with a longer deadline instead.
   void svc.start().catch(() => undefined);
 
   const crash = await waitUntil(() => serviceLog(name, 'counter').find((l) => l.msg === 'counter.kafka.crashed'), {
@@ -111,7 +110,7 @@ t.test('after a non-retriable Kafka error the counter rebuilds its consumer: /re
   t.match(stopped.checks['kafka'], /^kafka consumer stopped: /, "the counter's own check names the crash");
 
   // Verdicts keep arriving while the consumer is down; then the misbehaving member leaves.
-  await produceWithKcat(broker.brokers, TOPIC, batch(100, 100));
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, batch(100, 100));
   intruderGone = true;
   await intruder.disconnect();
 
@@ -129,7 +128,7 @@ t.test('after a non-retriable Kafka error the counter rebuilds its consumer: /re
   );
   t.ok(Number(rebuilt.started['restarts']) >= 1, `the consumer that started is a rebuilt one (restarts: ${String(rebuilt.started['restarts'])})`);
   t.same(rebuilt.assigned['partitions'], [0, 1, 2, 3], 'the rebuilt consumer owns every partition');
-  await produceWithKcat(broker.brokers, TOPIC, batch(200, 100));
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, batch(200, 100));
 
   await waitUntil(async () => (await countedTotal(svc.databaseUrl!)) === 300, { timeoutMs: 60_000, message: 'the verdicts were not all counted after the rebuild' });
   t.pass('every verdict, before, during and after the crash, was counted once');
@@ -139,30 +138,30 @@ t.test('after a non-retriable Kafka error the counter rebuilds its consumer: /re
 });
 
 /** Per partition: the group's committed offset in Kafka and the topic's end offset, through kafkajs admin. */
-async function kafkaOffsets(admin: ReturnType<Kafka['admin']>) {
-  const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-  const ends = await admin.fetchTopicOffsets(TOPIC);
+async function kafkaOffsets(admin: ReturnType<Kafka['admin']>, topic: string, groupId: string) {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const ends = await admin.fetchTopicOffsets(topic);
   return ends
     .map((e) => ({ partition: e.partition, end: Number(e.high), committed: Number(committed!.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) }))
     .sort((a, b) => a.partition - b.partition);
 }
 
 t.test('offsets reach Kafka after PostgreSQL: once counted, the group has no lag; while PostgreSQL is down the committed offsets stay put and the lag shows', async (t) => {
-  const broker = await startKafkaBroker();
-  t.teardown(() => broker.stop());
   const name = 'kafka-offsets';
-  const svc = await prepareService({ name, arrangement: { engine: 'postgres', processes: 'one' }, roleSets: [['counter']], env: { KAFKA_BROKERS: broker.brokers } });
+  const kafka = await kafkaTopics(cluster, name);
+  const svc = await prepareService({ name, arrangement: { engine: 'postgres', processes: 'one' }, roleSets: [['counter']], env: kafka });
   t.teardown(() => svc.stop());
   await svc.start();
-  const admin = new Kafka({ clientId: 'lag-reader', brokers: broker.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'lag-reader', brokers: cluster.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  const offsets = () => kafkaOffsets(admin, kafka.KAFKA_VERDICT_TOPIC, kafka.KAFKA_GROUP_ID);
   await admin.connect();
   t.teardown(() => admin.disconnect());
 
-  await produceWithKcat(broker.brokers, TOPIC, batch(0, 200));
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, batch(0, 200));
   await waitUntil(async () => (await countedTotal(svc.databaseUrl!)) === 200, { timeoutMs: 30_000, message: 'the verdicts were not counted' });
   const caughtUp = await waitUntil(
     async () => {
-      const o = await kafkaOffsets(admin);
+      const o = await offsets();
       return o.every((p) => p.committed === p.end) ? o : null;
     },
     { timeoutMs: 30_000, message: "the group's committed offsets in Kafka never reached the end of the topic" },
@@ -177,7 +176,7 @@ t.test('offsets reach Kafka after PostgreSQL: once counted, the group has no lag
   await query(admin_, `alter database ${dbName} with allow_connections false`);
   await query(admin_, 'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [dbName]);
   t.teardown(() => query(admin_, `alter database ${dbName} with allow_connections true`).then(() => undefined));
-  await produceWithKcat(broker.brokers, TOPIC, batch(200, 200));
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, batch(200, 200));
 
   // Wait until the counter has fetched the new verdicts and failed to store them more than once, i.e. it
   // had every chance to commit to Kafka.
@@ -185,7 +184,7 @@ t.test('offsets reach Kafka after PostgreSQL: once counted, the group has no lag
     timeoutMs: 30_000,
     message: 'the counter never retried a batch during the outage',
   });
-  const during = await kafkaOffsets(admin);
+  const during = await offsets();
   t.same(
     during.map((p) => p.committed),
     caughtUp.map((p) => p.committed),
@@ -197,7 +196,7 @@ t.test('offsets reach Kafka after PostgreSQL: once counted, the group has no lag
   await waitUntil(async () => (await countedTotal(svc.databaseUrl!).catch(() => 0)) === 400, { timeoutMs: 60_000, message: 'counting did not resume after the outage' });
   const after = await waitUntil(
     async () => {
-      const o = await kafkaOffsets(admin);
+      const o = await offsets();
       return o.every((p) => p.committed === p.end) ? o : null;
     },
     { timeoutMs: 30_000, message: 'the committed offsets did not catch up after the outage' },

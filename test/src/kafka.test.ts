@@ -1,14 +1,16 @@
-// Counting from Kafka (issue #3) against a real Kafka-protocol broker and PostgreSQL: verdicts produced by
-// kcat (a client that is not ours), a poison message between good ones, two counter processes sharing
-// the partitions with one SIGKILLed mid-stream, and enforcement events read back from the control topic.
-import { produceWithKcat, readWithKcat, startKafkaBroker, startSmtpSink, verdict, waitUntil } from '@abuse-desk/testkit';
+// Counting from Kafka (issue #3) on a real three-node Apache Kafka cluster (one per file, topics with
+// replication factor 3 and min.insync.replicas=2) and PostgreSQL: verdicts produced by kcat (a client that
+// is not ours), a poison message between good ones, two counter processes sharing the partitions with one
+// SIGKILLed mid-stream, and enforcement events read back from the control topic.
+import { produceWithKcat, readWithKcat, startKafkaCluster, startSmtpSink, verdict, waitUntil } from '@abuse-desk/testkit';
 import type { VerdictOverrides } from '@abuse-desk/testkit';
 import t from 'tap';
-import { client, prepareService, query } from './harness.js';
+import { client, kafkaTopics, prepareService, query } from './harness.js';
 import { testDatabaseUrl } from '@abuse-desk/db/testing';
 
 const testAdminUrl = () => testDatabaseUrl(process.env);
-
+const cluster = await startKafkaCluster();
+t.teardown(() => cluster.stop());
 
 /** A verdict as a Kafka message keyed by its tenant; its messageId follows `i`, so the same `i` is a repeat. */
 const message = (tenantId: string, i: number, kind: VerdictOverrides['verdict'], minutesAgo = 0) => ({
@@ -17,14 +19,13 @@ const message = (tenantId: string, i: number, kind: VerdictOverrides['verdict'],
 });
 
 t.test('verdicts produced by kcat are counted like HTTP ingest, a poison message becomes a dead letter, and the suspension reaches the control topic', async (t) => {
-  const broker = await startKafkaBroker();
-  t.teardown(() => broker.stop());
+  const kafka = await kafkaTopics(cluster, 'kafka-basic');
   const sink = await startSmtpSink();
   t.teardown(() => sink.close());
   const svc = await prepareService({
     name: 'kafka-basic',
     arrangement: { engine: 'postgres', processes: 'one' },
-    env: { KAFKA_BROKERS: broker.brokers, SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '2', CALL_RING_SECONDS: '1', WORK_LEASE_SECONDS: '3' },
+    env: { ...kafka, SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '2', CALL_RING_SECONDS: '1', WORK_LEASE_SECONDS: '3' },
   });
   t.teardown(() => svc.stop());
   await svc.start();
@@ -35,14 +36,14 @@ t.test('verdicts produced by kcat are counted like HTTP ingest, a poison message
     ...Array.from({ length: 40 }, (_, i) => message('kclean', i, 'clean')),
   ];
   const poison = [{ key: 'kspam', value: '{"tenantId":"kspam","verdict":"spam"' }, { key: 'kspam', value: '{"tenantId":"kspam","messageId":"x","verdict":"bacon","occurredAt":"2026-11-22T10:15:00Z"}' }];
-  await produceWithKcat(broker.brokers, 'outbound-verdicts', [...good.slice(0, 30), ...poison, ...good.slice(30), ...good.slice(0, 10)]);
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, [...good.slice(0, 30), ...poison, ...good.slice(30), ...good.slice(0, 10)]);
 
   const dead = await waitUntil(async () => {
     const r = await api('GET', '/v1/dead-letters');
     return r.body.items.length === 2 ? r.body.items : null;
   }, { message: 'the poison messages did not become dead letters' });
   t.match(dead.map((d: any) => d.reason).sort(), [/^not JSON/, /verdict/]);
-  t.ok(dead.every((d: any) => d.topic === 'outbound-verdicts' && d.offset !== null && d.partition !== null), 'dead letters keep their position');
+  t.ok(dead.every((d: any) => d.topic === kafka.KAFKA_VERDICT_TOPIC && d.offset !== null && d.partition !== null), 'dead letters keep their position');
 
   const rows = await waitUntil(async () => {
     const r = await query<{ tenant_id: string; n: number }>(svc.databaseUrl!, 'select tenant_id, sum(spam + phish + virus + clean)::int as n from counts group by tenant_id order by tenant_id');
@@ -55,7 +56,7 @@ t.test('verdicts produced by kcat are counted like HTTP ingest, a poison message
   t.equal((await api('GET', '/v1/tickets?tenantId=kclean')).body.items.length, 0);
 
   const events = await waitUntil(async () => {
-    const msgs = await readWithKcat(broker.brokers, 'outbound-control');
+    const msgs = await readWithKcat(cluster.brokers, kafka.KAFKA_CONTROL_TOPIC);
     return msgs.length >= 1 ? msgs : null;
   }, { timeoutMs: 30_000, message: 'no enforcement event on the control topic' });
   t.equal(events[0]!.key, 'kspam');
@@ -70,17 +71,16 @@ t.test('verdicts produced by kcat are counted like HTTP ingest, a poison message
   t.equal(detail.enforcementEvents[0].eventId, event.eventId, 'the event on the topic is the outbox event');
   const metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
   t.match(metrics, /abuse_desk_dead_letters_total\{source="kafka"\} 2/);
-  t.match(metrics, /abuse_desk_kafka_consumer_lag\{topic="outbound-verdicts",partition="\d"\} 0/);
+  t.match(metrics, new RegExp(`abuse_desk_kafka_consumer_lag\\{topic="${kafka.KAFKA_VERDICT_TOPIC}",partition="\\d"\\} 0`));
 });
 
 t.test('two counters share the partitions; one is SIGKILLed mid-stream and restarted; counts equal the distinct verdicts and no tenant has two tickets', async (t) => {
-  const broker = await startKafkaBroker();
-  t.teardown(() => broker.stop());
+  const kafka = await kafkaTopics(cluster, 'kafka-kill');
   const svc = await prepareService({
     name: 'kafka-kill',
     arrangement: { engine: 'postgres', processes: 'four' },
     roleSets: [['api', 'notifier', 'enforcer'], ['counter'], ['counter']],
-    env: { KAFKA_BROKERS: broker.brokers, RESOLUTION_TIMEOUT_SECONDS: '3600', CALL_RING_SECONDS: '30' },
+    env: { ...kafka, RESOLUTION_TIMEOUT_SECONDS: '3600', CALL_RING_SECONDS: '30' },
   });
   t.teardown(() => svc.stop());
   await svc.start();
@@ -97,7 +97,7 @@ t.test('two counters share the partitions; one is SIGKILLed mid-stream and resta
   const chunks = 8;
   let killed = false;
   for (let c = 0; c < chunks; c++) {
-    await produceWithKcat(broker.brokers, 'outbound-verdicts', stream.slice((c * total) / chunks, ((c + 1) * total) / chunks));
+    await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, stream.slice((c * total) / chunks, ((c + 1) * total) / chunks));
     if (c === 3) {
       // Kill one counter while it is in the middle of the stream, then bring it back.
       await waitUntil(async () => {
@@ -109,7 +109,7 @@ t.test('two counters share the partitions; one is SIGKILLed mid-stream and resta
       await svc.startProcess(1);
     }
   }
-  await produceWithKcat(broker.brokers, 'outbound-verdicts', repeats);
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, repeats);
   t.ok(killed);
 
   const perTenant = await waitUntil(async () => {
@@ -128,13 +128,12 @@ t.test('two counters share the partitions; one is SIGKILLed mid-stream and resta
 });
 
 t.test('while PostgreSQL refuses connections the counter pauses and says so; afterwards it resumes where it was and loses nothing', async (t) => {
-  const broker = await startKafkaBroker();
-  t.teardown(() => broker.stop());
+  const kafka = await kafkaTopics(cluster, 'kafka-outage');
   const svc = await prepareService({
     name: 'kafka-outage',
     arrangement: { engine: 'postgres', processes: 'one' },
     roleSets: [['counter']],
-    env: { KAFKA_BROKERS: broker.brokers },
+    env: kafka,
   });
   t.teardown(() => svc.stop());
   await svc.start();
@@ -142,7 +141,7 @@ t.test('while PostgreSQL refuses connections the counter pauses and says so; aft
   const admin = testAdminUrl();
   const total = () => query<{ n: number }>(svc.databaseUrl!, 'select coalesce(sum(spam + phish + virus + clean), 0)::int as n from counts').then((r) => r[0]!.n);
 
-  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 200 }, (_, i) => message('steady', i, 'clean')));
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, Array.from({ length: 200 }, (_, i) => message('steady', i, 'clean')));
   await waitUntil(async () => (await total()) === 200, { message: 'the first verdicts were not counted' });
   const readiness = async () => {
     const r = await fetch(`${svc.processUrls[0]}/readyz`);
@@ -158,7 +157,7 @@ t.test('while PostgreSQL refuses connections the counter pauses and says so; aft
   await query(admin, `alter database ${dbName} with allow_connections false`);
   await query(admin, 'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [dbName]);
   t.teardown(() => query(admin, `alter database ${dbName} with allow_connections true`).then(() => undefined));
-  await produceWithKcat(broker.brokers, 'outbound-verdicts', Array.from({ length: 300 }, (_, i) => message('steady', 200 + i, 'clean')));
+  await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, Array.from({ length: 300 }, (_, i) => message('steady', 200 + i, 'clean')));
   // The database check of /readyz fails as soon as PostgreSQL does; the counter's own check only once a
   // batch could not be stored, so wait for that one.
   const outage = await waitUntil(async () => {

@@ -1,9 +1,9 @@
 // Shared test fixtures and stand-ins: verdicts, contact lists, a sample ticket view, a test clock, a real
-// SMTP sink, a Kafka broker, the Twilio REST stand-in with the client pointed at it, and a polling helper.
+// SMTP sink, a real Apache Kafka cluster and kcat as an outside client, the Twilio REST stand-in with the client pointed at it, and a polling helper.
 export { TestClock } from './clock.js';
 export { ALICE, BOB, TAM, contactList, type ContactListOverrides } from './contacts.js';
-export * from './kafka-broker.js';
-export { startKafkaCluster, type CreateTopicOptions, type KafkaCluster, type KafkaClusterOptions } from './kafka-cluster.js';
+export { startKafkaCluster, type CreateTopicOptions, type KafkaCluster, type KafkaClusterOptions, type LogBatch } from './kafka-cluster.js';
+export { produceWithKcat, readWithKcat } from './kcat.js';
 export { startSmtpSink, type ReceivedMail, type SmtpSink, type WaitForOptions } from './smtp-sink.js';
 export { ticketView, type SampleTicketView, type TicketViewOverrides } from './ticket-view.js';
 export { signedPost, type SignedPostResult } from './twilio-callbacks.js';

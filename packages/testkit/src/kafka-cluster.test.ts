@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import kafkajs from 'kafkajs';
-import { produceWithKcat, readWithKcat } from './kafka-broker.js';
+import { produceWithKcat, readWithKcat } from './kcat.js';
 import { startKafkaCluster } from './kafka-cluster.js';
 import { waitUntil } from './wait.js';
 

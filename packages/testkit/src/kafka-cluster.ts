@@ -6,7 +6,7 @@
 // (SIGTERM from tap's timeout, SIGKILL), so no broker is ever left running.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,18 @@ export interface CreateTopicOptions {
   configs?: Record<string, string | number>;
 }
 
+/** The header of one record batch as a broker stored it (Kafka's on-disk format, magic 2). */
+export interface LogBatch {
+  baseOffset: bigint;
+  records: number;
+  /** -1 for a producer that is not idempotent. */
+  producerId: bigint;
+  producerEpoch: number;
+  /** -1 for a producer that is not idempotent. */
+  baseSequence: number;
+  transactional: boolean;
+}
+
 export interface KafkaCluster {
   /** Bootstrap servers, `127.0.0.1:PORT,…` (PLAINTEXT). */
   brokers: string;
@@ -57,6 +69,11 @@ export interface KafkaCluster {
   pid(node: number): number | undefined;
   /** The node's directory (server.properties, data/, stdout.log, server.log). */
   dir(node: number): string;
+  /**
+   * The record batches `node` holds for `topic`'s `partition`, read from its log segments on disk: what the
+   * broker wrote, with the producer id and sequence an idempotent producer gave each batch.
+   */
+  logBatches(node: number, topic: string, partition: number): LogBatch[];
   /** The last lines of the node's stdout/stderr and log4j log, for a failing test's output. */
   logTail(node: number, lines?: number): string;
   /** A kafkajs admin client for this cluster (connected; closed by stop()). */
@@ -211,6 +228,33 @@ function tail(file: string, lines: number) {
   return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
 }
 
+/** Reads the batch headers of every segment (`*.log`) in a partition's directory, oldest first. */
+function readLogBatches(partitionDir: string): LogBatch[] {
+  const batches: LogBatch[] = [];
+  const segments = readdirSync(partitionDir).filter((f) => f.endsWith('.log')).sort();
+  for (const segment of segments) {
+    const buf = readFileSync(path.join(partitionDir, segment));
+    // baseOffset int64, batchLength int32, partitionLeaderEpoch int32, magic int8, crc int32, attributes int16,
+    // lastOffsetDelta int32, baseTimestamp int64, maxTimestamp int64, producerId int64, producerEpoch int16,
+    // baseSequence int32, recordCount int32: 61 bytes, then the records.
+    for (let at = 0; at + 61 <= buf.length; ) {
+      const length = buf.readInt32BE(at + 8);
+      if (length <= 0 || at + 12 + length > buf.length) break; // the end of what was written
+      if (buf.readInt8(at + 16) !== 2) throw new Error(`${partitionDir}/${segment}: a batch at byte ${at} is not in format 2`);
+      batches.push({
+        baseOffset: buf.readBigInt64BE(at),
+        records: buf.readInt32BE(at + 57),
+        producerId: buf.readBigInt64BE(at + 43),
+        producerEpoch: buf.readInt16BE(at + 51),
+        baseSequence: buf.readInt32BE(at + 53),
+        transactional: (buf.readInt16BE(at + 21) & 0x10) !== 0,
+      });
+      at += 12 + length;
+    }
+  }
+  return batches;
+}
+
 /** Starts an Apache Kafka cluster (KRaft, every node broker and controller) and resolves once all nodes answer. */
 export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise<KafkaCluster> {
   const n = opts.nodes ?? 3;
@@ -344,7 +388,9 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
       version,
       async createTopic(name, partitions, { replicationFactor = Math.min(3, n), minInsyncReplicas = Math.min(2, replicationFactor), configs = {} } = {}) {
         const configEntries = Object.entries({ 'min.insync.replicas': minInsyncReplicas, ...configs }).map(([k, v]) => ({ name: k, value: String(v) }));
-        await adm.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: true });
+        // Not kafkajs's waitForLeaders: it gives up (and leaves a rejection unhandled) when the broker it asks
+        // does not know the new topic yet (UNKNOWN_TOPIC_OR_PARTITION); the poll below treats that as "not yet".
+        await adm.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: false });
         await waitUntil(() => isrFull([name]), { timeoutMs: 30_000, intervalMs: 100, message: `topic ${name}: every partition has a leader and a full ISR` });
       },
       async leaderOf(topic, partition) {
@@ -377,6 +423,7 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
       },
       pid: (i) => (cluster.isRunning(i) ? procs[i]!.pid : undefined),
       dir,
+      logBatches: (i, topic, partition) => readLogBatches(path.join(dir(i), 'data', `${topic}-${partition}`)),
       logTail,
       admin: () => adm,
       stop: cleanup,

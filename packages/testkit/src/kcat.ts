@@ -1,40 +1,6 @@
-// A real Kafka-protocol broker for tests: the librdkafka mock cluster from Debian's kcat (TESTING.md).
-// It speaks the wire protocol (produce, fetch, consumer groups, offset commits); topics are created on
-// first use with 4 partitions. Also a producer and a reader that are not our code: kcat itself.
+// A producer and a reader of Kafka topics that are not our code: Debian's kcat (librdkafka), for the tests
+// that run on the real cluster (kafka-cluster.ts).
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-
-export interface KafkaBroker {
-  brokers: string;
-  stop(): Promise<void>;
-}
-
-export async function startKafkaBroker(brokerCount = 3): Promise<KafkaBroker> {
-  const child = spawn('kcat', ['-b', 'unused:9092', '-C', '-t', '__keepalive', '-X', `test.mock.num.brokers=${brokerCount}`, '-X', 'debug=mock', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const brokers = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`kcat mock cluster did not start: ${seen.slice(-500)}`)), 15_000);
-    child.once('error', (err) => reject(new Error(`kcat could not be started (is Debian's kcat installed?): ${err.message}`)));
-    child.stderr!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = /bootstrap\.servers=(\S+)/.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  child.stderr!.resume();
-  return { brokers, stop: () => stopChild(child) };
-}
-
-function stopChild(child: ChildProcess) {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 /**
  * Produces `key:value` lines with `kcat -P` (librdkafka, not kafkajs); resolves when kcat flushed and exited.
