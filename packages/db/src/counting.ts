@@ -94,16 +94,6 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     }
   }
   const rows = [...buckets.values()].sort((a, b) => (a.t === b.t ? (a.b < b.b ? -1 : 1) : a.t < b.t ? -1 : 1));
-  if (rows.length > 0) {
-    await sql`
-      insert into counts (tenant_id, bucket_start, spam, phish, virus, clean)
-      select r.t, r.b, r.spam, r.phish, r.virus, r.clean
-      from json_to_recordset(${JSON.stringify(rows.map(({ s: _, ...counts }) => counts))}::json) as r(t text, b timestamptz, spam int, phish int, virus int, clean int)
-      on conflict (tenant_id, bucket_start) do update set
-        spam = counts.spam + excluded.spam, phish = counts.phish + excluded.phish,
-        virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean`.execute(trx);
-  }
-
   const result: CountResult = { accepted: accepted.length, acceptedByVerdict, duplicates: verdicts.length - accepted.length, opened: [], updated: [] };
   const growth = new Map<string, TenantGrowth>();
   for (const v of accepted) {
@@ -112,29 +102,38 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     growth.set(v.tenantId, g);
   }
   const tenants = [...growth.keys()].filter((t) => needsCheck(growth.get(t)!, policies.get(t)!)).sort();
-  if (tenants.length === 0) return result;
-  // What to check is the domain's (windows.ts); this only fetches the sums it asks for.
-  const probation = await probationOf(trx, tenants, ctx.now);
-  const later = await laterBadBuckets(trx, tenants.flatMap((t) => {
-    const span = laterSpan(growth.get(t)!, policies.get(t)!);
-    return span ? [{ tenantId: t, ...span }] : [];
-  }));
+
+  // What to check is the domain's (windows.ts); this only fetches the sums it asks for. They are read
+  // before this batch's buckets are written and the batch is added here, so that whether a tenant's
+  // senders are kept (collectsSenders: near a threshold) is known when its buckets are written: one
+  // statement for all buckets, and the wide senders column is only rewritten for the few tenants near one.
+  const probation = tenants.length ? await probationOf(trx, tenants, ctx.now) : new Map<string, { since: Date; until: Date }>();
+  const later = tenants.length
+    ? await laterBadBuckets(trx, tenants.flatMap((t) => {
+        const span = laterSpan(growth.get(t)!, policies.get(t)!);
+        return span ? [{ tenantId: t, ...span }] : [];
+      }))
+    : new Map<string, number>();
   const plans = new Map(tenants.map((t) => {
     const g = growth.get(t)!;
     const ends = windowEnds(g, later.get(t));
     return [t, { g, ends, queries: windowQueries(policies.get(t)!, ends, g, probation.get(t) ?? null) }];
   }));
-  const sums = await windowCountsMany(trx, tenants.flatMap((tenantId) => plans.get(tenantId)!.queries.map((q) => ({ tenantId, ...q }))));
-  // Senders are kept only for tenants near a threshold (windows.ts collectsSenders), before any trip's
-  // evidence is read, so that the evidence includes this batch.
+  const sums = tenants.length ? await windowCountsMany(trx, tenants.flatMap((tenantId) => plans.get(tenantId)!.queries.map((q) => ({ tenantId, ...q })))) : new Map<string, Map<string, WindowCounts>>();
+  addBatch(sums, rows, plans);
   const warm = new Set(tenants.filter((t) => collectsSenders(policies.get(t)!, plans.get(t)!.ends, sums.get(t) ?? new Map(), probation.get(t) ?? null)));
-  const tallies = rows.flatMap((r) => (r.s && warm.has(r.t) ? [{ t: r.t, b: r.b, s: foldTopSenders(r.s) }] : []));
-  if (tallies.length > 0) {
+  if (rows.length > 0) {
+    const values = rows.map(({ s, ...counts }) => ({ ...counts, s: s && warm.has(counts.t) ? foldTopSenders(s) : null }));
     await sql`
-      update counts c set senders = fold_top_senders(c.senders, r.s, ${TOP_SENDERS_PER_MINUTE})
-      from json_to_recordset(${JSON.stringify(tallies)}::json) as r(t text, b timestamptz, s jsonb)
-      where c.tenant_id = r.t and c.bucket_start = r.b`.execute(trx);
+      insert into counts (tenant_id, bucket_start, spam, phish, virus, clean, senders)
+      select r.t, r.b, r.spam, r.phish, r.virus, r.clean, r.s
+      from json_to_recordset(${JSON.stringify(values)}::json) as r(t text, b timestamptz, spam int, phish int, virus int, clean int, s jsonb)
+      on conflict (tenant_id, bucket_start) do update set
+        spam = counts.spam + excluded.spam, phish = counts.phish + excluded.phish,
+        virus = counts.virus + excluded.virus, clean = counts.clean + excluded.clean,
+        senders = fold_top_senders(counts.senders, excluded.senders, ${TOP_SENDERS_PER_MINUTE})`.execute(trx);
   }
+  if (tenants.length === 0) return result;
   for (const tenantId of tenants) {
     const policy = policies.get(tenantId)!;
     const onProbation = probation.get(tenantId) ?? null;
@@ -155,6 +154,22 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
     (opened ? result.opened : result.updated).push(ticket.number);
   }
   return result;
+}
+
+/** Adds a batch's buckets to the window sums read before they were written (same bounds as windowCountsMany). */
+function addBatch(sums: Map<string, Map<string, WindowCounts>>, rows: { t: string; b: string; spam: number; phish: number; virus: number; clean: number }[], plans: Map<string, { queries: { kind: string; first: Date; last: Date }[] }>): void {
+  for (const r of rows) {
+    const plan = plans.get(r.t);
+    if (!plan) continue;
+    const at = Date.parse(r.b);
+    for (const q of plan.queries) {
+      if (at < q.first.getTime() || at > q.last.getTime()) continue;
+      let mine = sums.get(r.t);
+      if (!mine) sums.set(r.t, (mine = new Map()));
+      const c = mine.get(q.kind) ?? { spam: 0, phish: 0, virus: 0, clean: 0 };
+      mine.set(q.kind, { spam: c.spam + r.spam, phish: c.phish + r.phish, virus: c.virus + r.virus, clean: c.clean + r.clean });
+    }
+  }
 }
 
 /** Tenants on probation now: since when (the reinstatement) and until when. */

@@ -1,18 +1,15 @@
 // Top senders per tenant and minute (SPEC §1.2 evidence, §5 surge): what is kept so that storage grows
 // with tenants × minutes, not with verdicts. Senders are tallied only for a tenant near a threshold
-// (windows.ts collectsSenders), so most minutes of most tenants keep none. A batch keeps its
-// TOP_SENDERS_PER_MINUTE senders with the most bad verdicts per minute and folds the rest into one "other"
-// entry; where it meets a stored minute, the tallies are summed and folded again only once more than twice
-// that many senders are named (the SQL function fold_top_senders: a cheap merge on the hot path), so a minute
-// holds at most MAX_SENDER_ENTRIES entries however many addresses a spam run uses. Clean mail is tallied by
-// sender only for tenants whose policy has a surge rule, the one rule whose evidence it is.
+// (windows.ts collectsSenders), so most minutes of most tenants keep none. A minute keeps its
+// TOP_SENDERS_PER_MINUTE senders with the most bad verdicts by name and folds the rest into one "other"
+// entry — in the batch here, and where a batch meets a stored minute in the SQL function fold_top_senders —
+// so it holds at most TOP_SENDERS_PER_MINUTE + 1 entries however many addresses a spam run uses. Clean mail
+// is tallied by sender only for tenants whose policy has a surge rule, the one rule whose evidence it is.
 import type { VerdictKind } from '@abuse-desk/contracts';
 
 /** How many senders one tenant-minute keeps by name. The evidence lists the top 10 of its window. */
 export const TOP_SENDERS_PER_MINUTE = 10;
 
-/** The most entries a stored minute holds: twice the top senders by name, and "other". */
-export const MAX_SENDER_ENTRIES = 2 * TOP_SENDERS_PER_MINUTE + 1;
 
 /** The key under which senders beyond the top ones are folded. No sender is the empty string (it is dropped). */
 export const OTHER_SENDERS = '';
@@ -32,8 +29,8 @@ export function tallySender(tallies: SenderTallies, sender: string | undefined |
 
 /**
  * Keeps the `keep` senders with the most bad verdicts (spam, phish, virus; then most mail; then by name,
- * so the choice is stable) and folds the rest into OTHER_SENDERS. The same rule runs in SQL when a merged
- * minute names more than twice `keep` senders (migration 20261130T1200, `fold_top_senders`): keep both in step.
+ * so the choice is stable) and folds the rest into OTHER_SENDERS. The same rule runs in SQL where a batch meets a
+ * stored minute (migration 20261130T1200, `fold_top_senders`): keep both in step.
  */
 export function foldTopSenders(tallies: SenderTallies, keep = TOP_SENDERS_PER_MINUTE): SenderTallies {
   const named = Object.entries(tallies).filter(([s]) => s !== OTHER_SENDERS);
