@@ -228,6 +228,17 @@ function tail(file: string, lines: number) {
   return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
 }
 
+/** Whether the node at `broker` answers a metadata request for `topic` with all its partitions (asked with kcat). */
+function nodeKnowsTopic(broker: string, topic: string, partitions: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('kcat', ['-L', '-b', broker, '-t', topic, '-m', '5'], { timeout: 10_000 }, (err, stdout) => {
+      if (err) return resolve(false);
+      const m = / with (\d+) partitions/.exec(stdout.split('\n').find((l) => l.includes(`topic "${topic}"`)) ?? '');
+      resolve(!!m && Number(m[1]) === partitions && !/error:/i.test(stdout));
+    });
+  });
+}
+
 /** Reads the batch headers of every segment (`*.log`) in a partition's directory, oldest first. */
 function readLogBatches(partitionDir: string): LogBatch[] {
   const batches: LogBatch[] = [];
@@ -392,6 +403,13 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
         // does not know the new topic yet (UNKNOWN_TOPIC_OR_PARTITION); the poll below treats that as "not yet".
         await adm.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: false });
         await waitUntil(() => isrFull([name]), { timeoutMs: 30_000, intervalMs: 100, message: `topic ${name}: every partition has a leader and a full ISR` });
+        // Brokers learn of a topic from the controller asynchronously: a client that asks another node at once
+        // may be told UNKNOWN_TOPIC_OR_PARTITION (kafkajs's subscribe then fails). Wait until every node knows it.
+        await waitUntil(async () => (await Promise.all(ports.map((p) => nodeKnowsTopic(`127.0.0.1:${p.plain}`, name, partitions)))).every(Boolean), {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+          message: `topic ${name}: known to every node`,
+        });
       },
       async leaderOf(topic, partition) {
         const { topics } = await adm.fetchTopicMetadata({ topics: [topic] });
