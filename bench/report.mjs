@@ -72,25 +72,37 @@ const params = (r) => wrap(`Parameters: ${Object.entries(r.parameters).map(([k, 
 function counterBlock(r) {
   const f = r.figures;
   const t = f.throughput;
+  const b = f.backlog;
   const trip = f.tripLatencyMs;
   const rate = int(f.steady.verdictsPerSecond);
+  const cpu = (c, who) => `${who} ${fixed(c.counter, 0)} s, PostgreSQL ${fixed(c.postgres, 0)} s, the Kafka nodes ${fixed(c.kafka, 0)} s`;
+  const p = f.profile;
   return [
     context(r),
     '',
     '| measure | result | target |',
     '|---|---|---|',
-    `| counter, sustained | **${int(t.counterPerSecond)} verdicts/s** (${int(t.messages)} messages) | ≥ 30,000/s |`,
-    `| bare kafkajs consumer, same run | ${int(t.barePerSecond)} messages/s | — |`,
+    `| backlog, produced before either consumer starts | ${int(b.messages)} verdicts (${int(r.parameters.TENANTS)} tenants, ${b.partitions} partitions; ${int(b.repeats)} producer repeats) | ≥ 2,000,000 |`,
+    `| bare kafkajs consumer (parses only), from offset 0 | ${int(t.barePerSecond)} messages/s (${fixed(t.bareSeconds, 1)} s) | — |`,
+    `| counter → PostgreSQL, from offset 0, same backlog | **${int(t.counterPerSecond)} verdicts/s** (${fixed(t.counterSeconds, 1)} s) | ≥ 30,000/s |`,
     `| counter / bare | **${fixed(t.ratio, 2)}** | ≥ 0.7 |`,
-    `| distinct verdicts counted | ${int(f.verdicts.counted)} of ${int(f.verdicts.distinctProduced)}${f.verdicts.lost ? `, **${int(f.verdicts.lost)} lost**` : ''} | all |`,
+    `| distinct verdicts counted, backlog and steady load | ${int(f.verdicts.counted)} of ${int(f.verdicts.distinctProduced)}${f.verdicts.lost ? `, **${int(f.verdicts.lost)} lost**` : ''} | all |`,
     `| counter peak RSS | **${mib(f.peakRssBytes)}** | ≤ 300 MB |`,
     `| trip latency at ${rate} verdicts/s | **${spread(trip, 'ms', trip.waitMs, int)}** (${seen(trip, 'trips', int(trip.waitMs / 1000))}) | p99 ≤ 1 s |`,
-    ...(f.verdicts.lost
+    '',
+    wrap(
+      `Where the two cores went (CPU seconds, from /proc): while the bare consumer read the backlog — ${cpu(f.cpuSeconds.bare, 'the consumer')}; ` +
+        `while the counter counted it — ${cpu(f.cpuSeconds.counter, 'the counter')}: per verdict, ${fixed((f.cpuSeconds.bare.counter * 1e6) / t.messages, 1)} µs ` +
+        `in the bare consumer, ${fixed((f.cpuSeconds.counter.counter * 1e6) / t.messages, 1)} µs in the counter and ${fixed((f.cpuSeconds.counter.postgres * 1e6) / t.messages, 1)} µs in PostgreSQL.`,
+    ),
+    ...(p
       ? [
           '',
           wrap(
-            `${int(f.verdicts.lost)} verdicts were never counted: the counter fell so far behind that the mock broker had dropped ` +
-              'them (it keeps only a few MB per partition), so trips whose verdicts were lost are among the missed.',
+            `CPU profile of a second counter process reading the same backlog (\`node --cpu-prof\`, ${fixed(p.wallSeconds, 0)} s, ` +
+              `${fixed(p.busySeconds, 1)} s on CPU, ${int(p.verdictsPerSecond)} verdicts/s while profiled), self time by module: ` +
+              `${p.modules.slice(0, 8).map((m) => `${m.name} ${fixed(m.percent, 0)} %`).join(', ')}. Top functions: ` +
+              `${p.functions.slice(0, 8).map((x) => `\`${x.name}\`${x.where ? ` (${x.where})` : ''} ${fixed(x.percent, 1)} %`).join(', ')}.`,
           ),
         ]
       : []),

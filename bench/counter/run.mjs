@@ -136,7 +136,7 @@ function summariseProfile(file) {
     const mod = moduleOf(url, functionName);
     mods.set(mod, (mods.get(mod) ?? 0) + us);
     const file = url ? url.replace(/^.*\/node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/^file:\/\//, '').replace(ROOT, '') : '';
-    const key = `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`;
+    const key = `${functionName || '(anonymous)'}\t${file ? `${file}:${lineNumber + 1}` : ''}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
   }
   const top = (m, n) =>
@@ -144,7 +144,8 @@ function summariseProfile(file) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, us]) => ({ name, seconds: round(us / 1e6, 2), percent: round((100 * us) / busy, 1) }));
-  return { wallSeconds: round((p.endTime - p.startTime) / 1e6, 1), busySeconds: round(busy / 1e6, 1), idleSeconds: round(idle / 1e6, 1), modules: top(mods, 12), functions: top(fns, 15) };
+  const functions = top(fns, 15).map(({ name, ...rest }) => ({ name: name.split('\t')[0], where: name.split('\t')[1] || null, ...rest }));
+  return { wallSeconds: round((p.endTime - p.startTime) / 1e6, 1), busySeconds: round(busy / 1e6, 1), idleSeconds: round(idle / 1e6, 1), modules: top(mods, 12), functions };
 }
 
 // ---- setup ----------------------------------------------------------------------------------------------
@@ -421,7 +422,7 @@ try {
     profile = { ...summariseProfile(path.join(profDir, file)), verdictsPerSecond: Math.round(rate) };
     console.log(`profile (${profile.wallSeconds} s, ${profile.busySeconds} s on CPU, ${profile.verdictsPerSecond} verdicts/s while profiled):`);
     for (const m of profile.modules) console.log(`  ${String(m.percent).padStart(5)} %  ${m.name}`);
-    for (const f of profile.functions) console.log(`  ${String(f.percent).padStart(5)} %  ${f.name}`);
+    for (const f of profile.functions) console.log(`  ${String(f.percent).padStart(5)} %  ${f.name}${f.where ? ` (${f.where})` : ''}`);
   }
 
   const loadAtEnd = loadAverage();
