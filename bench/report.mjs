@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const README = path.join(ROOT, 'README.md');
-export const BENCHMARKS = ['counter', 'deadlines', 'embedded'];
+export const BENCHMARKS = ['counter', 'deadlines', 'embedded', 'storage'];
 // A 1-minute load average at the start of a run at or above this says the run shared the machine.
 const QUIET_LOAD = 1.0;
 
@@ -168,7 +168,34 @@ function embeddedBlock(r) {
   ].join('\n');
 }
 
-const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock, embedded: embeddedBlock };
+// bench/storage: what counting keeps on disk per verdict, per tenant-minute and per dedupe key; the drops' cost.
+function storageBlock(r) {
+  const f = r.figures;
+  const a = f.aggregates;
+  const d = f.dedupe;
+  const p = f.pruning;
+  const mb = (bytes) => `${fixed(bytes / 2 ** 20, 1)} MB`;
+  const gb = (bytes) => `${fixed(bytes / 2 ** 30, 1)} GB`;
+  const ms = (x) => (x === null ? '—' : `${fixed(x, 0)} ms`);
+  const rate = int(r.parameters.RATE);
+  return [
+    context(r),
+    '',
+    '| measure | result | target |',
+    '|---|---|---|',
+    `| aggregates (per-minute counts and top senders, tables and indexes) per million verdicts, at ${rate} verdicts/s | **${mb(a.bytesPerMillionVerdicts)}** (${mb(a.bytes)} for ${int(f.verdicts)}) | ≤ 5 MB |`,
+    `| … per tenant-minute | ${int(a.bytesPerTenantMinute)} B (${int(a.tenantMinutes)} tenant-minutes; at most ${a.mostSenderEntriesInOneMinute} sender entries in one) | — |`,
+    `| dedupe keys at steady state (window ${d.windowSeconds} s) | ${int(d.keys)} keys, ${mb(d.bytes)}: **${fixed(d.bytesPerKey, 0)} B per key** | — |`,
+    `| … at the default one-hour window | ${gb(d.atDefaultWindow.per1000PerSecond.min)}–${gb(d.atDefaultWindow.per1000PerSecond.max)} at 1,000 verdicts/s, ${gb(d.atDefaultWindow.per30000PerSecond.min)}–${gb(d.atDefaultWindow.per30000PerSecond.max)} at 30,000/s | — |`,
+    `| pruning: dedupe partitions dropped whole | ${p.partitionsDropped}, p50 ${int(p.keysPerDrop.p50 ?? 0)} keys each; DROP p50 ${ms(p.dropMs.p50)}, max ${ms(p.dropMs.max)} | — |`,
+    `| counting through \`countVerdicts\`, one connection | ${int(f.counting.verdictsPerSecond)} verdicts/s (batch p50 ${ms(f.counting.batchMs.p50)}, p99 ${ms(f.counting.batchMs.p99)}) | — |`,
+    ...sharedNote(r),
+    '',
+    params(r),
+  ].join('\n');
+}
+
+const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock, embedded: embeddedBlock, storage: storageBlock };
 
 /** Each benchmark's latest results; a missing file is an error unless `allowMissing` (then it is left out). */
 export function readResults({ allowMissing = false } = {}) {
