@@ -12,7 +12,6 @@
 // migration short on a large installation.
 import { sql } from 'kysely';
 
-const MINUTE = 60_000;
 const DAY_MINUTES = 1440;
 
 // Merges a batch's tallies (b, already folded by the counter) into a stored minute's (a): sums per sender,
@@ -73,7 +72,9 @@ export async function up(db) {
   for (const { day } of days.rows) {
     const from = day * DAY_MINUTES;
     const to = from + DAY_MINUTES;
-    await sql.raw(`create table counts_${from}_${to} partition of counts_by_day for values from ('${new Date(from * MINUTE).toISOString()}') to ('${new Date(to * MINUTE).toISOString()}')`).execute(db);
+    // Named and bounded as packages/db/src/partitions.ts does: "m" for a minus sign, to_timestamp for bounds.
+    const name = (n) => (n < 0 ? `m${-n}` : String(n));
+    await sql.raw(`create table counts_${name(from)}_${name(to)} partition of counts_by_day for values from (to_timestamp(${from * 60})) to (to_timestamp(${to * 60}))`).execute(db);
   }
   await sql`insert into counts_by_day (tenant_id, bucket_start, spam, phish, virus, clean) select tenant_id, bucket_start, spam, phish, virus, clean from counts`.execute(db);
   await sql`

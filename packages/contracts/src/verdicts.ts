@@ -14,13 +14,17 @@ const text = (max: number, min = 0) =>
     .max(max)
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
+const YEAR_ONE = Date.parse('0001-01-01T00:00:00Z');
+
 export const Verdict = z.object({
   tenantId: TenantId,
   messageId: text(998, 1),
   verdict: z.enum(VERDICTS),
   occurredAt: z.iso
     .datetime({ offset: true, error: 'must be an RFC 3339 date-time' })
-    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be a real date and time'),
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be a real date and time')
+    // RFC 3339 allows year 0000; PostgreSQL's calendar has no year 0 (1 BC comes before AD 1).
+    .refine((s) => !(Date.parse(s) < YEAR_ONE), 'must be in year 0001 or later'),
   sender: text(998).optional(),
   recipients: z.number().int().min(1).default(1),
   score: z.number().optional(),

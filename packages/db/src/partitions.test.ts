@@ -57,6 +57,18 @@ for (const engine of ENGINES) {
       t.same((await bucketsBetween(db, 'history', at('2026-10-29T00:00:00Z'), now)).map((b) => [b.bucketStart, b.clean]), [['2026-10-31T09:00:00.000Z', 2]]);
     });
 
+    t.test('verdicts dated at the ends of what RFC 3339 allows are counted into partitions of their own days', async (t) => {
+      const now = at('2026-11-08T08:00:00Z');
+      const r = await count(db, [
+        { tenantId: 'edges', messageId: '<first@edges>', verdict: 'clean', occurredAt: '0001-01-01T00:00:00Z', recipients: 1 },
+        { tenantId: 'edges', messageId: '<last@edges>', verdict: 'clean', occurredAt: '9999-12-31T23:59:59Z', recipients: 1 },
+      ], now);
+      t.match(r, { accepted: 2 });
+      t.same((await bucketsBetween(db, 'edges', at('9999-12-31T00:00:00Z'), at('9999-12-31T23:59:59.999Z'))).map((b) => b.clean), [1]);
+      const days = (await listPartitions(db)).counts.map((p) => p.from);
+      t.ok(days.includes(slotOf(at('9999-12-31T00:00:00Z'))) && days.includes(slotOf(Date.parse('0001-01-01T00:00:00Z'))), 'both days have a partition');
+    });
+
     t.test('two batches that need the same new partitions at once both count', { skip: engine === 'pglite' ? 'PGlite serialises transactions: no race to observe' : false }, async (t) => {
       const now = at('2026-11-07T15:00:10Z');
       const [a, b] = await Promise.all([

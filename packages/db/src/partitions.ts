@@ -6,7 +6,6 @@ import type { PartitionedTable, SlotRange } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
 
-const MINUTE = 60_000;
 
 export type PartitionMap = Record<PartitionedTable, SlotRange[]>;
 
@@ -24,9 +23,11 @@ export async function listPartitions(db: Db): Promise<PartitionMap> {
   return out;
 }
 
+// to_timestamp rather than an ISO literal: a verdict may be dated anywhere in years 0000–9999, and the day
+// after 9999-12-31 has no ISO form PostgreSQL reads.
 function bounds(table: PartitionedTable, r: SlotRange): string {
   if (table === 'verdict_seen') return `from (${r.from}) to (${r.to})`;
-  return `from ('${new Date(r.from * MINUTE).toISOString()}') to ('${new Date(r.to * MINUTE).toISOString()}')`;
+  return `from (to_timestamp(${r.from * 60})) to (to_timestamp(${r.to * 60}))`;
 }
 
 export interface PartitionNeeds {

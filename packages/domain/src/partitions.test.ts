@@ -42,6 +42,8 @@ t.test('partitions are named by their range and read back from the name', async 
   t.equal(partitionName('verdict_seen', { from: 29400000, to: 29400060 }), 'verdict_seen_29400000_29400060');
   t.same(rangeOfPartition('verdict_seen', 'verdict_seen_29400000_29400060'), { from: 29400000, to: 29400060 });
   t.equal(rangeOfPartition('counts', 'verdict_seen_29400000_29400060'), null);
+  t.equal(partitionName('counts', { from: -1440, to: 0 }), 'counts_m1440_0', 'a day before 1970');
+  t.same(rangeOfPartition('counts', 'counts_m1440_0'), { from: -1440, to: 0 });
   t.equal(dedupePartitionMinutes(90), 2);
   t.equal(dedupePartitionMinutes(1), 1);
 });

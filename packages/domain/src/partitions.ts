@@ -65,13 +65,18 @@ export function dedupeSlotsAhead(now: Date, windowSeconds: number): number[] {
   return [slot, slot + dedupePartitionMinutes(windowSeconds)];
 }
 
+// A minute before 1970 (a verdict may be dated from year 0000) is negative: "m" stands for the minus sign,
+// which a table name cannot hold.
+const signed = (n: number) => (n < 0 ? `m${-n}` : String(n));
+const unsigned = (s: string) => (s.startsWith('m') ? -Number(s.slice(1)) : Number(s));
+
 /** Name of a partition table: <table>_<from>_<to>. */
 export function partitionName(table: PartitionedTable, r: SlotRange): string {
-  return `${table}_${r.from}_${r.to}`;
+  return `${table}_${signed(r.from)}_${signed(r.to)}`;
 }
 
 /** The range a partition's name stands for, or null when the name is not one of ours. */
 export function rangeOfPartition(table: PartitionedTable, name: string): SlotRange | null {
-  const m = new RegExp(`^${table}_(\\d+)_(\\d+)$`).exec(name);
-  return m ? { from: Number(m[1]), to: Number(m[2]) } : null;
+  const m = new RegExp(`^${table}_(m?\\d+)_(m?\\d+)$`).exec(name);
+  return m ? { from: unsigned(m[1]!), to: unsigned(m[2]!) } : null;
 }

@@ -43,6 +43,12 @@ for (const engine of ENGINES) {
       t.equal((await storedRows(api.db, 'tenants', { id: 'not valid!' })).length, 0, 'a rejected verdict creates no tenant');
     });
 
+    t.test('a verdict dated year 0000 is refused by name: PostgreSQL has no year 0', async (t) => {
+      const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [{ tenantId: 'ancient', messageId: '<m@ancient>', verdict: 'spam', occurredAt: '0000-06-01T00:00:00Z' }] });
+      t.equal(r.status, 200);
+      t.match(r.body, { accepted: 0, rejected: 1, errors: [{ index: 0, reason: /occurredAt.*year 0001 or later/ }] });
+    });
+
     t.test('a verdict repeated inside one batch is counted once', async (t) => {
       const one = verdict({ tenantId: 'twice', verdict: 'clean', at });
       const r = await api.request('POST', '/v1/verdicts', { as: 'ingest', body: [one, one] });
