@@ -23,15 +23,16 @@ for (const engine of ENGINES) {
     t.teardown(() => h.close());
     const { db } = h;
 
-    t.test('a batch makes the dedupe and day partitions it needs; the upkeep makes the next dedupe partition ahead', async (t) => {
+    t.test('a batch makes the dedupe and day partitions it needs; the upkeep makes the next dedupe partition and the next day ahead', async (t) => {
       const now = at('2026-11-02T10:20:00Z');
       await count(db, verdictBurst('first', 3, { at: at('2026-11-02T10:19:00Z'), verdict: 'clean' }), now);
       const have = await listPartitions(db);
       t.ok(have.verdict_seen.some((r) => r.from <= slotOf(now) && slotOf(now) < r.to), 'this minute has a dedupe partition');
       t.ok(have.counts.some((r) => r.from === slotOf(at('2026-11-02T00:00:00Z')) && r.to === slotOf(at('2026-11-03T00:00:00Z'))), 'the UTC day of the buckets has one');
       const upkeep = await keep(db, now);
-      t.equal(upkeep.made, 1, 'the next hour, made ahead');
+      t.equal(upkeep.made, 2, 'the next hour and the next day, made ahead');
       t.ok((await listPartitions(db)).verdict_seen.some((r) => r.from === slotOf(at('2026-11-02T11:00:00Z'))));
+      t.ok((await listPartitions(db)).counts.some((r) => r.from === slotOf(at('2026-11-03T00:00:00Z'))));
       t.equal((await keep(db, now)).made, 0, 'made once');
     });
 

@@ -1,11 +1,10 @@
 // Partitions of the counting tables (verdict_seen by minute first seen, counts by UTC day): listed from the
 // catalog, made when a batch needs one (or ahead of need), dropped whole when expired. Which ones is the
 // domain's (partitions.ts); this only reads and changes the catalog.
-import { DAY_MINUTES, countsForgetBefore, dedupeForgetBefore, dedupePartitionMinutes, dedupeSlotsAhead, expiredPartitions, partitionName, partitionsToMake, rangeOfPartition } from '@abuse-desk/domain';
+import { DAY_MINUTES, countsForgetBefore, dedupeForgetBefore, dedupePartitionMinutes, dedupeSlotsAhead, expiredPartitions, partitionName, partitionsToMake, rangeOfPartition, slotOf } from '@abuse-desk/domain';
 import type { PartitionedTable, SlotRange } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
-
 
 export type PartitionMap = Record<PartitionedTable, SlotRange[]>;
 
@@ -23,7 +22,7 @@ export async function listPartitions(db: Db): Promise<PartitionMap> {
   return out;
 }
 
-// to_timestamp rather than an ISO literal: a verdict may be dated anywhere in years 0000–9999, and the day
+// to_timestamp rather than an ISO literal: a verdict may be dated anywhere in years 0001–9999, and the day
 // after 9999-12-31 has no ISO form PostgreSQL reads.
 function bounds(table: PartitionedTable, r: SlotRange): string {
   if (table === 'verdict_seen') return `from (${r.from}) to (${r.to})`;
@@ -64,14 +63,17 @@ export interface PartitionUpkeep {
 }
 
 /**
- * Counting's upkeep, run once a minute by the counter role: makes the next dedupe partition ahead of need
- * (so no batch waits for DDL at the turn of the hour) and drops the dedupe partitions older than the
+ * Counting's upkeep, run once a minute by the counter role: makes the next dedupe partition and the next
+ * day of counts ahead of need (making one takes its table's lock until the maker commits, so no batch should
+ * wait for that at the turn of the hour or of the day) and drops the dedupe partitions older than the
  * window and the count days older than the retention. Dropping a partition briefly locks its table:
  * each drop is its own transaction waiting at most a second for its lock (counting queues behind a
  * waiting drop), and a run whose drop cannot get its lock fails, is logged, and is tried again a minute later.
  */
 export async function keepPartitions(db: Db, now: Date, opts: { dedupeWindowSeconds: number; countsRetentionDays: number }): Promise<PartitionUpkeep> {
-  const made = await db.transaction().execute((trx) => ensurePartitions(trx, { dedupe: { slots: dedupeSlotsAhead(now, opts.dedupeWindowSeconds), windowSeconds: opts.dedupeWindowSeconds }, countSlots: [] }));
+  const made = await db.transaction().execute((trx) =>
+    ensurePartitions(trx, { dedupe: { slots: dedupeSlotsAhead(now, opts.dedupeWindowSeconds), windowSeconds: opts.dedupeWindowSeconds }, countSlots: [slotOf(now), slotOf(now) + DAY_MINUTES] }),
+  );
   const have = await listPartitions(db);
   const expired = [
     ...expiredPartitions(have.verdict_seen, dedupeForgetBefore(now, opts.dedupeWindowSeconds)).map((range) => ({ table: 'verdict_seen' as const, range })),
