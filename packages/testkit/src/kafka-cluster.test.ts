@@ -86,7 +86,10 @@ t.test('a three-node Kafka cluster keeps acks=all writes flowing through a leade
     await produceWithKcat(cluster.brokers, topic, after, { 'enable.idempotence': 'true', acks: 'all' });
     await allReceived('produced after the restart');
 
-    t.same([...received.entries()].filter(([, n]) => n !== 1), [], 'the consumer saw every message exactly once');
+    // A kafkajs consumer is at-least-once: when it gives up on the dead node and restarts (see above), it reads
+    // again from its last committed offset. Exactly-once is the log's property, checked with kcat below.
+    t.ok(produced.every((m) => (received.get(m.key) ?? 0) >= 1), 'the consumer saw every message at least once');
+    t.comment(`messages the consumer saw again after a restart: ${[...received.values()].filter((n) => n > 1).length}`);
     t.equal(received.size, produced.length, 'nothing else arrived');
     const log = await readWithKcat(cluster.brokers, topic);
     t.equal(log.length, produced.length, 'the log holds each message once (kcat reads it back)');
