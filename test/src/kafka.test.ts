@@ -112,10 +112,14 @@ t.test('two counters share the partitions; one is SIGKILLed mid-stream and resta
   await produceWithKcat(cluster.brokers, kafka.KAFKA_VERDICT_TOPIC, repeats);
   t.ok(killed);
 
-  const perTenant = await waitUntil(async () => {
-    const r = await query<{ tenant_id: string; n: number }>(svc.databaseUrl!, 'select tenant_id, sum(spam + phish + virus + clean)::int as n from counts group by tenant_id');
-    return r.reduce((a, x) => a + x.n, 0) === total ? r : null;
-  }, { timeoutMs: 90_000, message: 'the counts never reached the number of distinct verdicts' });
+  // The repeats come last and change no count: wait until the stored offsets cover every message, then the
+  // counts must be exact.
+  await waitUntil(async () => {
+    const offsets = await query<{ n: string }>(svc.databaseUrl!, 'select coalesce(sum(next_offset), 0)::text as n from kafka_offsets');
+    return Number(offsets[0]!.n) >= total + repeats.length;
+  }, { timeoutMs: 90_000, message: 'the counters never consumed every message produced' });
+  const perTenant = await query<{ tenant_id: string; n: number }>(svc.databaseUrl!, 'select tenant_id, sum(spam + phish + virus + clean)::int as n from counts group by tenant_id');
+  t.equal(perTenant.reduce((a, x) => a + x.n, 0), total, 'the counts equal the number of distinct verdicts');
   t.equal(perTenant.length, tenants.length);
   t.ok(perTenant.every((r) => r.n === total / tenants.length), 'every tenant counted exactly its distinct verdicts');
   const keys = await query<{ n: number }>(svc.databaseUrl!, 'select count(*)::int as n from verdict_seen');
