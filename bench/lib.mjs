@@ -3,6 +3,7 @@
 // bench/report.mjs).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,3 +91,13 @@ export function peakRssBytes(pid) {
   if (!m || Number(m[1]) === 0) throw new Error(`bench: /proc/${pid}/status has no VmHWM figure; cannot report the peak RSS`);
   return Number(m[1]) * 1024;
 }
+
+/** A loopback port nobody listens on right now. */
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });

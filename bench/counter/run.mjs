@@ -32,7 +32,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -40,7 +39,7 @@ import pg from 'pg';
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
 import { connect, migrateToLatest, setDefaultPolicy, setOverride, upsertTenant } from '../../packages/db/dist/index.js';
 import { startKafkaCluster } from '../../packages/testkit/dist/index.js';
-import { ROOT, commitInfo, loadAverage, machineInfo, peakRssBytes, percentiles, writeResults } from '../lib.mjs';
+import { commitInfo, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, ROOT, writeResults } from '../lib.mjs';
 
 const env = process.env;
 const MESSAGES = Number(env.MESSAGES ?? 2_000_000);
@@ -57,14 +56,6 @@ const TOPIC = 'bench-verdicts';
 const FETCH = { maxWaitTimeInMs: 250, maxBytesPerPartition: 1024 * 1024, maxBytes: 4 * 1024 * 1024 };
 const CONCURRENCY = 4;
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (x, d = 0) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 

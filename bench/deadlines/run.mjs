@@ -13,12 +13,11 @@
 // The scenario spreads deadlines over an hour; compressing them into SPREAD_SECONDS is the
 // harder case (30× the rate at the default), and keeps the run short.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
 import { connect, migrateToLatest } from '../../packages/db/dist/index.js';
-import { ROOT, commitInfo, loadAverage, machineInfo, percentiles, writeResults } from '../lib.mjs';
+import { commitInfo, freePort, loadAverage, machineInfo, percentiles, ROOT, writeResults } from '../lib.mjs';
 
 const env = process.env;
 const TICKETS = Number(env.TICKETS ?? 10_000);
@@ -27,7 +26,6 @@ const ENFORCERS = Number(env.ENFORCERS ?? 3);
 const MAX_WAIT_SECONDS = Number(env.MAX_WAIT_SECONDS ?? 30);
 const LEAD = 15; // seconds before the first deadline, for the enforcers to start
 
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const commit = commitInfo();

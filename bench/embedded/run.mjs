@@ -15,12 +15,11 @@
 //   pnpm bench:embedded   (RUNS=3 IDLE_SECONDS=5 READY_TIMEOUT_SECONDS=60; MAIN=… to measure another build)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
-import { ROOT, commitInfo, loadAverage, machineInfo, peakRssBytes, writeResults } from '../lib.mjs';
+import { commitInfo, freePort, loadAverage, machineInfo, peakRssBytes, ROOT, writeResults } from '../lib.mjs';
 
 const env = process.env;
 const RUNS = Number(env.RUNS ?? 3);
@@ -38,14 +37,6 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 function rssBytes(pid) {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

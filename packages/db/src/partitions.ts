@@ -48,11 +48,11 @@ export async function ensurePartitions(trx: Db, needs: PartitionNeeds): Promise<
   ];
   if (plan(await listPartitions(trx)).length === 0) return [];
   await sql`select pg_advisory_xact_lock(hashtextextended('abuse-desk:partitions', 0))`.execute(trx);
-  const todo = plan(await listPartitions(trx));
-  for (const { table, r } of todo) {
+  const missing = plan(await listPartitions(trx));
+  for (const { table, r } of missing) {
     await sql.raw(`create table if not exists ${partitionName(table, r)} partition of ${table} for values ${bounds(table, r)}`).execute(trx);
   }
-  return todo.map((t) => t.r);
+  return missing.map((t) => t.r);
 }
 
 export interface PartitionUpkeep {
