@@ -2,9 +2,11 @@
 // ticket when a tenant's window crosses its policy — the default, or its override while that lasts.
 import type { Verdict } from '@abuse-desk/contracts';
 import { verdictBurst } from '@abuse-desk/testkit';
+import { sql } from 'kysely';
 import t from 'tap';
 import type { Db } from './connect.js';
-import { bucketsBetween, countVerdicts, dedupeKey } from './counting.js';
+import { KnownTenants, bucketsBetween, countVerdicts, dedupeKey } from './counting.js';
+import { COUNTS_FILLFACTOR } from './partitions.js';
 import { setOverride } from './policies.js';
 import type { Evidence } from './schema.js';
 import { getTenant, listContacts, upsertTenant } from './tenants.js';
@@ -71,6 +73,35 @@ for (const engine of ENGINES) {
       await upsertTenant(db, 'known', { name: 'Known Mail Ltd' }, NOW);
       await count(db, verdicts('known', 1, { at: AT, verdict: 'clean' }));
       t.match(await getTenant(db, 'known'), { name: 'Known Mail Ltd' }, 'a known tenant is left as it was');
+    });
+
+    t.test('a process that knows its tenants upserts only the new ones, and learns them from the result', async (t) => {
+      const known = new KnownTenants();
+      const countKnown = (batch: Verdict[]) =>
+        db.transaction().execute((trx) => countVerdicts(trx, batch, { now: NOW, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'counter', destinations: ['kafka'], dedupeWindowSeconds: 3600, knownTenants: known }));
+      const first = await countKnown([...verdicts('kt-b', 1, { at: AT, verdict: 'clean' }), ...verdicts('kt-a', 2, { at: AT, verdict: 'clean' })]);
+      t.same(first.newTenants, ['kt-a', 'kt-b'], 'every tenant of the first batch is new, once each, sorted');
+      known.addAll(first.newTenants);
+      // A tenant the process wrongly believes known is not created: the cache is only ever filled from committed batches.
+      known.addAll(['kt-ghost']);
+      const second = await countKnown([...verdicts('kt-a', 1, { at: AT, verdict: 'clean' }), ...verdicts('kt-c', 1, { at: AT, verdict: 'clean' }), ...verdicts('kt-ghost', 1, { at: AT, verdict: 'clean' })]);
+      t.same(second.newTenants, ['kt-c']);
+      t.ok(await getTenant(db, 'kt-c'), 'the new tenant was created');
+      t.notOk(await getTenant(db, 'kt-ghost'), 'a tenant taken as known is not upserted again');
+      t.equal(second.accepted, 3, 'its verdicts are counted all the same');
+      const small = new KnownTenants(3);
+      small.addAll(['a', 'b', 'c']);
+      small.addAll(['d']);
+      t.same([small.size, small.has('a'), small.has('d')], [1, false, true], 'past its limit the set starts again empty');
+    });
+
+    t.test('counts partitions leave room on each page for in-place updates (fillfactor)', async (t) => {
+      await count(db, verdicts('fill', 1, { at: AT, verdict: 'clean' }));
+      const rows = await sql<{ name: string; options: string[] | null }>`
+        select c.relname as name, c.reloptions as options from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = to_regclass('counts')`.execute(db);
+      t.ok(rows.rows.length > 0);
+      for (const r of rows.rows) t.same(r.options, [`fillfactor=${COUNTS_FILLFACTOR}`], r.name);
     });
 
     t.test('a tenant trips at exactly minSpam with the ratio met, and not one verdict below', async (t) => {

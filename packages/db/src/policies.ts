@@ -2,6 +2,7 @@
 import { DEFAULT_POLICY, Policy } from '@abuse-desk/contracts';
 import type { PolicyOverride } from '@abuse-desk/contracts';
 import { effectivePolicy } from '@abuse-desk/domain';
+import { sql } from 'kysely';
 import type { Db } from './connect.js';
 import { appendTenantEvent } from './ticket-store.js';
 
@@ -51,7 +52,8 @@ export async function policiesFor(db: Db, tenantIds: string[], now: Date): Promi
   const base = await getDefaultPolicy(db);
   const result = new Map<string, Policy>(tenantIds.map((id) => [id, base]));
   if (tenantIds.length === 0) return result;
-  const rows = await db.selectFrom('tenant_policies').selectAll().where('tenant_id', 'in', tenantIds).execute();
+  // One array parameter rather than a bound value per tenant: a counter's batch names hundreds of tenants.
+  const rows = await db.selectFrom('tenant_policies').selectAll().where('tenant_id', '=', sql<string>`any(${tenantIds}::text[])`).execute();
   for (const row of rows) {
     result.set(row.tenant_id, effectivePolicy(base, { policy: row.policy as PolicyOverride['policy'], expiresAt: row.expires_at }, now));
   }

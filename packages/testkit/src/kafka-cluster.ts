@@ -230,8 +230,10 @@ function tail(file: string, lines: number) {
 
 /** Whether the node at `broker` answers a metadata request for `topic` with all its partitions (asked with kcat). */
 function nodeKnowsTopic(broker: string, topic: string, partitions: number): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     execFile('kcat', ['-L', '-b', broker, '-t', topic, '-m', '5'], { timeout: 10_000 }, (err, stdout) => {
+      // Without kcat every poll would fail alike and the wait would time out saying nothing of why.
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return reject(new Error('kcat is not installed (Debian: apt-get install kcat; `npm test` installs it)'));
       if (err) return resolve(false);
       const m = / with (\d+) partitions/.exec(stdout.split('\n').find((l) => l.includes(`topic "${topic}"`)) ?? '');
       resolve(!!m && Number(m[1]) === partitions && !/error:/i.test(stdout));

@@ -5,7 +5,7 @@
 // Kafka too, after Postgres, so standard lag tools show the group's lag.
 import type { Config } from '@abuse-desk/config';
 import { Verdict, verdictProblem } from '@abuse-desk/contracts';
-import { counterMetric, countVerdicts, gaugeMetric, histogramMetric, lockStoredOffset, storeDeadLetters, storeOffset, storedOffsets, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
+import { KnownTenants, counterMetric, countVerdicts, gaugeMetric, histogramMetric, lockStoredOffset, storeDeadLetters, storeOffset, storedOffsets, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import { Kafka } from 'kafkajs';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
@@ -59,6 +59,7 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
   const batchSeconds = histogramMetric(deps.registry, { name: 'abuse_desk_counter_batch_seconds', help: 'Time to count one batch (parse, transaction, commit)', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
   const paused = gaugeMetric(deps.registry, { name: 'abuse_desk_counter_paused', help: '1 while counting is paused because the database is failing' });
 
+  const knownTenants = new KnownTenants();
   let dbFailing: string | null = null;
   let crashed: string | null = null;
   let running = true;
@@ -99,11 +100,12 @@ export async function startVerdictConsumer(deps: ConsumerDeps) {
           if (fresh.length === 0) return null;
           const good = fresh.flatMap((p) => (p.verdict ? [p.verdict] : []));
           const dead = fresh.filter((p) => p.dead);
-          const result = await countVerdicts(trx, good, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations, dedupeWindowSeconds: deps.config.dedupeWindowSeconds });
+          const result = await countVerdicts(trx, good, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations, dedupeWindowSeconds: deps.config.dedupeWindowSeconds, knownTenants });
           await storeDeadLetters(trx, dead.map((d) => ({ source: 'kafka', topic: batch.topic, partition, offset: d.offset.toString(), raw: d.dead!.raw, reason: d.dead!.reason, receivedAt: now })));
           await storeOffset(trx, { groupId: k.groupId, topic: k.verdictTopic, partition, nextOffset: last + 1n, now });
           return { result, dead: dead.length, skipped: parsed.length - fresh.length };
         });
+        if (outcome) knownTenants.addAll(outcome.result.newTenants); // committed: they exist
         if (dbFailing) log.info({ partition }, 'counter.database.recovered');
         dbFailing = null;
         paused.set(0);

@@ -1,7 +1,7 @@
 // HTTP ingest of verdicts (SPEC §4): the same validation and counting as the Kafka consumer; the answer
 // says how many were accepted, duplicated and rejected, and why each rejected one was.
 import { MAX_VERDICTS_PER_REQUEST, Verdict, VerdictIngestReply, problemResponses, verdictProblem } from '@abuse-desk/contracts';
-import { countVerdicts, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
+import { KnownTenants, countVerdicts, ticketsOpenedMetric, verdictsMetric } from '@abuse-desk/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
@@ -10,6 +10,7 @@ import { requireRole } from '../auth.js';
 export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const counted = verdictsMetric(deps.registry);
   const opened = ticketsOpenedMetric(deps.registry);
+  const knownTenants = new KnownTenants();
 
   app.post(
     '/v1/verdicts',
@@ -33,7 +34,8 @@ export const verdictRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
         else errors.push({ index, reason: verdictProblem(parsed.error) });
       });
       const now = deps.clock.now();
-      const result = await deps.db.transaction().execute((trx) => countVerdicts(trx, valid, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations, dedupeWindowSeconds: deps.config.dedupeWindowSeconds }));
+      const result = await deps.db.transaction().execute((trx) => countVerdicts(trx, valid, { now, resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, actor: 'system:counter', destinations: deps.config.enforcementDestinations, dedupeWindowSeconds: deps.config.dedupeWindowSeconds, knownTenants }));
+      knownTenants.addAll(result.newTenants); // committed: they exist
       for (const [verdict, n] of Object.entries(result.acceptedByVerdict)) counted.inc({ source: 'http', result: 'counted', verdict }, n);
       counted.inc({ source: 'http', result: 'duplicate', verdict: 'any' }, result.duplicates);
       counted.inc({ source: 'http', result: 'rejected', verdict: 'any' }, errors.length);
