@@ -8,7 +8,7 @@ import type { SenderTallies, TenantGrowth, Trip, WindowCounts } from '@abuse-des
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
 import { ensurePartitions } from './partitions.js';
-import { policiesFor } from './policies.js';
+import { policiesInForce } from './policies.js';
 import type { Destination, Evidence } from './schema.js';
 import { ensureTenants, listContacts, toSnapshot } from './tenants.js';
 import { openOrUpdateTicket } from './tickets.js';
@@ -85,7 +85,7 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
   // threshold only together must not each read the window without the other's counts. Sorted, so
   // batches sharing tenants take the locks in the same order. (Kafka keys by tenant, so consumers of
   // different partitions rarely meet here.)
-  const policies = await policiesFor(trx, batchTenants, ctx.now);
+  const { policies, probation } = await policiesInForce(trx, batchTenants, ctx.now, { probation: true });
   const bad = new Set(verdicts.filter((v) => v.verdict !== 'clean').map((v) => v.tenantId));
   // With a surge rule, clean mail can trip too.
   const lockTenants = batchTenants.filter((t) => bad.has(t) || policies.get(t)!.surge);
@@ -148,7 +148,6 @@ export async function countVerdicts(trx: Db, verdicts: Verdict[], ctx: CountCont
   // before this batch's buckets are written and the batch is added here, so that whether a tenant's
   // senders are kept (collectsSenders: near a threshold) is known when its buckets are written: one
   // statement for all buckets, and the wide senders column is only rewritten for the few tenants near one.
-  const probation = tenants.length ? await probationOf(trx, tenants, ctx.now) : new Map<string, { since: Date; until: Date }>();
   const later = tenants.length
     ? await laterBadBuckets(trx, tenants.flatMap((t) => {
         const span = laterSpan(growth.get(t)!, policies.get(t)!);
@@ -213,12 +212,6 @@ function addBatch(sums: Map<string, Map<string, WindowCounts>>, rows: Bucket[], 
       mine.set(q.kind, { spam: c.spam + r.spam, phish: c.phish + r.phish, virus: c.virus + r.virus, clean: c.clean + r.clean });
     }
   }
-}
-
-/** Tenants on probation now: since when (the reinstatement) and until when. */
-async function probationOf(db: Db, tenants: string[], now: Date): Promise<Map<string, { since: Date; until: Date }>> {
-  const rows = await db.selectFrom('tenants').select(['id', 'probation_since', 'probation_until']).where('id', '=', sql<string>`any(${tenants}::text[])`).where('probation_until', '>', now).execute();
-  return new Map(rows.filter((r) => r.probation_since && r.probation_until).map((r) => [r.id, { since: r.probation_since!, until: r.probation_until! }]));
 }
 
 /** The median volume per window of `windowSeconds` over the `days` before `before`, silent windows included. */
