@@ -17,7 +17,7 @@
 //
 //   pnpm bench:storage     (VERDICTS=5000000 TENANTS=10000 RATE=30000 BATCH=5000 DEDUPE_WINDOW_SECONDS=60)
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
-import { connect, countVerdicts, keepPartitions, migrateToLatest } from '../../packages/db/dist/index.js';
+import { KnownTenants, connect, countVerdicts, keepPartitions, migrateToLatest } from '../../packages/db/dist/index.js';
 import { sql } from 'kysely';
 import { commitInfo, loadAverage, machineInfo, percentiles, writeResults } from '../lib.mjs';
 
@@ -70,7 +70,8 @@ try {
     return out;
   }
 
-  const ctx = (now) => ({ now, resolutionTimeoutSeconds: 3600, actor: 'bench', destinations: [], dedupeWindowSeconds: WINDOW });
+  const knownTenants = new KnownTenants(); // as the counter keeps one
+  const ctx = (now) => ({ now, resolutionTimeoutSeconds: 3600, actor: 'bench', destinations: [], dedupeWindowSeconds: WINDOW, knownTenants });
   const drops = [];
   const batchMs = [];
   let lastUpkeepMinute = -1;
@@ -89,7 +90,8 @@ try {
       for (const d of upkeep.dropped) if (d.table === 'verdict_seen') drops.push({ name: `verdict_seen_${d.range.from}_${d.range.to}`, ms: upkeep.dropMs / upkeep.dropped.length });
     }
     const t0 = performance.now();
-    await db.transaction().execute((trx) => countVerdicts(trx, batch, ctx(now)));
+    const result = await db.transaction().execute((trx) => countVerdicts(trx, batch, ctx(now)));
+    knownTenants.addAll(result.newTenants);
     batchMs.push(performance.now() - t0);
     if (produced % 500_000 < BATCH) console.log(`bench: ${produced.toLocaleString('en')} verdicts, ${(performance.now() - began) / 1000 | 0} s`);
   }
