@@ -38,7 +38,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
 import { connect, migrateToLatest, setDefaultPolicy, setOverride, upsertTenant } from '../../packages/db/dist/index.js';
-import { startKafkaCluster } from '../../packages/testkit/dist/index.js';
+import { produceLinesWithKcat, startKafkaCluster } from '../../packages/testkit/dist/index.js';
 import { commitInfo, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, ROOT, writeResults } from '../lib.mjs';
 
 const env = process.env;
@@ -176,27 +176,6 @@ const kindOf = (n) => {
   return r < 9 ? 'spam' : r < 10 ? 'phish' : 'clean';
 };
 
-/** Produces `count` lines from `line(i)` with kcat (idempotent, acks=all); resolves when kcat flushed them all. */
-function produceLines(brokers, count, line) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-P', '-b', brokers, '-t', TOPIC, '-K', '\t', '-z', 'none', '-X', 'enable.idempotence=true', '-X', 'linger.ms=20', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=500000'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat -P exited with ${code}: ${err.slice(-2000)}`))));
-    let i = 0;
-    const write = () => {
-      while (i < count) {
-        let chunk = '';
-        for (let k = 0; k < 1000 && i < count; k++, i++) chunk += `${line(i)}\n`;
-        if (!child.stdin.write(chunk)) return child.stdin.once('drain', write);
-      }
-      child.stdin.end();
-    };
-    write();
-  });
-}
-
 function startCounter({ databaseUrl, brokers, groupId, port, nodeArgs = [] }) {
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'services/main/dist/main.js')], {
     env: { PATH: env.PATH ?? '', ROLES: 'counter', DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_VERDICT_TOPIC: TOPIC, KAFKA_GROUP_ID: groupId, PORT: String(port), LOG_LEVEL: 'warn' },
@@ -239,7 +218,8 @@ try {
     return `${tenant}\t${verdictJson(tenant, n, kindOf(n), at)}`;
   };
   const produceStart = performance.now();
-  await produceLines(cluster.brokers, MESSAGES, backlogLine);
+  // idempotent, acks=all
+  await produceLinesWithKcat(cluster.brokers, TOPIC, MESSAGES, backlogLine, { 'enable.idempotence': 'true', 'linger.ms': '20', 'batch.num.messages': '10000', 'queue.buffering.max.messages': '500000' });
   const produceSeconds = (performance.now() - produceStart) / 1000;
   const ends = await cluster.admin().fetchTopicOffsets(TOPIC);
   const backlog = ends.reduce((a, p) => a + Number(p.high), 0);

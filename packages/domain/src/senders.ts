@@ -10,7 +10,6 @@ import type { VerdictKind } from '@abuse-desk/contracts';
 /** How many senders one tenant-minute keeps by name. The evidence lists the top 10 of its window. */
 export const TOP_SENDERS_PER_MINUTE = 10;
 
-
 /** The key under which senders beyond the top ones are folded. No sender is the empty string (it is dropped). */
 export const OTHER_SENDERS = '';
 

@@ -3,7 +3,7 @@
 export { TestClock } from './clock.js';
 export { ALICE, BOB, TAM, contactList, type ContactListOverrides } from './contacts.js';
 export { startKafkaCluster, type CreateTopicOptions, type KafkaCluster, type KafkaClusterOptions, type LogBatch } from './kafka-cluster.js';
-export { produceWithKcat, readWithKcat } from './kcat.js';
+export { produceLinesWithKcat, produceWithKcat, readWithKcat } from './kcat.js';
 export { startSmtpSink, type ReceivedMail, type SmtpSink, type WaitForOptions } from './smtp-sink.js';
 export { ticketView, type SampleTicketView, type TicketViewOverrides } from './ticket-view.js';
 export { signedPost, type SignedPostResult } from './twilio-callbacks.js';

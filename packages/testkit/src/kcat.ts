@@ -3,23 +3,37 @@
 import { spawn } from 'node:child_process';
 
 /**
- * Produces `key:value` lines with `kcat -P` (librdkafka, not kafkajs); resolves when kcat flushed and exited.
+ * Produces `count` lines `line(i)`, each `key<TAB>value`, with `kcat -P` (librdkafka, not kafkajs), written as
+ * kcat takes them (a backlog of millions is never held in memory); resolves when kcat flushed and exited.
  * `config` adds librdkafka properties (`-X k=v`), e.g. `{ 'enable.idempotence': 'true' }`.
  */
-export function produceWithKcat(brokers: string, topic: string, messages: { key: string; value: string }[], config: Record<string, string> = {}): Promise<void> {
+export function produceLinesWithKcat(brokers: string, topic: string, count: number, line: (i: number) => string, config: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const extra = Object.entries(config).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
     const child = spawn('kcat', ['-P', '-b', brokers, '-t', topic, '-K', '\t', '-z', 'none', ...extra], { stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat -P exited with ${code}: ${err}`))));
-    for (const m of messages) {
-      if (m.key.includes('\t') || m.value.includes('\n') || m.key.includes('\n')) throw new Error('kcat lines cannot hold tabs in keys or newlines');
-      child.stdin!.write(`${m.key}\t${m.value}\n`);
-    }
-    child.stdin!.end();
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat -P exited with ${code}: ${err.slice(-2000)}`))));
+    let i = 0;
+    const write = () => {
+      while (i < count) {
+        let chunk = '';
+        for (let k = 0; k < 1000 && i < count; k++, i++) chunk += `${line(i)}\n`;
+        if (!child.stdin!.write(chunk)) return void child.stdin!.once('drain', write);
+      }
+      child.stdin!.end();
+    };
+    write();
   });
+}
+
+/** Produces `messages` with kcat (produceLinesWithKcat); keys cannot hold tabs, nor keys or values newlines. */
+export function produceWithKcat(brokers: string, topic: string, messages: { key: string; value: string }[], config: Record<string, string> = {}): Promise<void> {
+  if (messages.some((m) => m.key.includes('\t') || m.key.includes('\n') || m.value.includes('\n'))) {
+    return Promise.reject(new Error('kcat lines cannot hold tabs in keys or newlines'));
+  }
+  return produceLinesWithKcat(brokers, topic, messages.length, (i) => `${messages[i]!.key}\t${messages[i]!.value}`, config);
 }
 
 /** Reads a topic from the beginning with `kcat -C -e` (exits at the end of the partitions). */
