@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const README = path.join(ROOT, 'README.md');
-export const BENCHMARKS = ['counter', 'deadlines', 'embedded', 'storage'];
+export const BENCHMARKS = ['counter', 'deadlines', 'embedded', 'storage', 'surge'];
 // A 1-minute load average at the start of a run at or above this says the run shared the machine.
 const QUIET_LOAD = 1.0;
 
@@ -195,7 +195,42 @@ function storageBlock(r) {
   ].join('\n');
 }
 
-const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock, embedded: embeddedBlock, storage: storageBlock };
+// bench/surge: a thousand tenants trip within 30 s — ticket commits, call pacing, the shared TAM's digests, nothing lost or doubled.
+function surgeBlock(r) {
+  const f = r.figures;
+  const p = r.parameters;
+  const n = int(p.TENANTS);
+  const sec = (x, d = 2) => (x === null ? '—' : `${fixed(x, d)} s`);
+  const c = f.ticketCommitSeconds;
+  const fc = f.firstContactCallSeconds;
+  const t = f.tam;
+  const rate = p.TWILIO_CALLS_PER_SECOND;
+  const period = `${p.DIGEST_MINUTES} min`;
+  const kinds = Object.entries(t.digestEntryKinds).map(([k, x]) => `${int(x)} ${k.replace('_', ' ')}`).join(', ') || 'none';
+  const once = (x) => `${int(x.seen)} of ${int(x.expected)}${x.duplicates ? `, **${int(x.duplicates)} doubled**` : ''}${x.missing ? `, **${int(x.missing)} missing**` : ''}`;
+  const failed = f.attempts.failed + f.attempts.unknown;
+  return [
+    context(r),
+    '',
+    '| measure | result | target |',
+    '|---|---|---|',
+    `| ticket committed: crossing verdict sent → its POST answered (${n} tenants within ${p.SURGE_SECONDS} s, ${int(f.crossingPosts)} POSTs) | **p50 ${sec(c.p50)}, p95 ${sec(c.p95)}, p99 ${sec(c.p99)}, max ${sec(c.max)}** (${int(c.seen)} of ${int(c.of)} committed by their own POST${c.missed ? `, **${int(c.missed)} not**` : ''}) | p99 ≤ 5 s |`,
+    `| Calls.json creates per second (${int(f.calls.creates)} calls) | **at most ${f.calls.maxInCalendarSecond} in a calendar second, ${f.calls.maxInSlidingSecond} in any 1-s window** | ≤ ${rate} (\`TWILIO_CALLS_PER_SECOND\`) |`,
+    `| crossing verdict sent → first call to the tenant's first contact | p50 ${sec(fc.p50, 1)}, p99 ${sec(fc.p99, 1)}, max ${sec(fc.max, 1)}${fc.beyondBound ? `; **${int(fc.beyondBound)} beyond ${fixed(fc.boundSeconds, 0)} s**` : ''} | all ≤ ${fixed(fc.boundSeconds, 0)} s (N / rate + 60 s) |`,
+    `| the shared TAM's email | **${int(t.digestEmails)} digests, at least ${sec(t.smallestDigestGapSeconds, 1)} apart**; ${int(t.digestEntries)} entries (${kinds})${t.doubledDigestEntries ? `, **${int(t.doubledDigestEntries)} doubled**` : ''}; **${int(t.perTicketEmails)} per-ticket emails** | ≤ 1 digest per ${period}; no per-ticket email |`,
+    `| the shared TAM's calls | ${int(t.calls)} calls${t.calls > 1 ? `, at least ${sec(t.smallestCallGapSeconds, 1)} apart` : ''}; ${int(f.attempts.rateLimited)} attempts \`rate-limited\` | ≤ 1 per ${period}, ≤ ${p.CALLS_PER_NUMBER_PER_HOUR} per hour |`,
+    `| tickets whose TAM briefing is in a digest | ${int(t.ticketsBriefedInDigest)} of ${int(f.tickets.opened)}${t.ticketsNotInTamMail ? `; **${int(t.ticketsNotInTamMail)} in no TAM mail**` : ''} | all |`,
+    `| each tenant contact: one call, one follow-up, one final email | calls ${once(f.contacts.calls)}; follow-ups ${once(f.contacts.followups)}; final emails ${once(f.contacts.finals)}${f.contacts.strayMails ? `; **${int(f.contacts.strayMails)} stray mails**` : ''}; ${failed ? `**${int(failed)} attempts failed or unknown**` : 'no attempt failed or unknown'} | all, once |`,
+    `| call queue (\`/metrics\`) | ${f.callQueue.exported ? `longest ${int(f.callQueue.maxLength)} calls, oldest ${sec(f.callQueue.maxOldestSeconds, 0)}` : 'not exported'}; \`/readyz\` not ready in ${int(f.readyz.notReady)} of ${int(f.readyz.samples)} samples | — |`,
+    `| service peak RSS (one process, all roles) | **${mib(f.peakRssBytes)}** | < 400 MB |`,
+    `| every walk finished (\`awaiting_response\`, all mail in) | ${f.walksDone ? `${sec(f.walksDoneSeconds, 0)} after the surge began` : `**not within ${int(p.WALK_WAIT_SECONDS)} s**`} (whole run ${sec(f.totalSeconds, 0)}) | — |`,
+    ...sharedNote(r),
+    '',
+    params(r),
+  ].join('\n');
+}
+
+const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock, embedded: embeddedBlock, storage: storageBlock, surge: surgeBlock };
 
 /** Each benchmark's latest results; a missing file is an error unless `allowMissing` (then it is left out). */
 export function readResults({ allowMissing = false } = {}) {

@@ -9,3 +9,4 @@ export { callScript, voicemailScript, spokenTicketNumber, spokenDeadline } from 
 export { createConsoleVoiceChannel, type ConsoleVoiceChannelOptions } from './voice/console.js';
 export * from './voice/twilio.js';
 export * from './voice/twiml.js';
+export { renderDigest, digestCallScript, type DigestEntry } from './email/digest.js';

@@ -66,6 +66,19 @@ const envSchema = z
       .int('must be a whole number of days')
       .min(29, 'must be at least 29: the surge baseline reads up to 28 days before its window')
       .default(30),
+    TWILIO_CALLS_PER_SECOND: z.coerce
+      .number({ error: 'must be a whole number of calls per second' })
+      .int('must be a whole number of calls per second')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(1),
+    CALLS_PER_NUMBER_PER_HOUR: z.coerce.number({ error: 'must be a whole number of calls' }).int('must be a whole number of calls').min(1, 'must be at least 1').default(4),
+    DIGEST_MINUTES: z.coerce
+      .number({ error: 'must be a whole number of minutes' })
+      .int('must be a whole number of minutes')
+      .min(0, 'must be 0 (no digests) or more')
+      .max(1440, 'must be at most 1440 (a day)')
+      .default(5),
     WORK_LEASE_SECONDS: seconds(30).refine((s) => s >= 2, 'must be at least 2 seconds'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -105,6 +118,12 @@ export interface Config {
   countsRetentionDays: number;
   /** How long a worker holds a claimed call, email or event before another worker may take it over. */
   workLeaseSeconds: number;
+  /** Calls placed per second by all notifiers together (Twilio's account limit). */
+  callsPerSecond: number;
+  /** How often one number may be called in any hour, across all tickets; the call beyond becomes an email. */
+  callsPerNumberPerHour: number;
+  /** One digest per this many minutes to an address or number shared by several tenants; 0: no digests. */
+  digestMinutes: number;
   logLevel: string;
 }
 
@@ -144,6 +163,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callRingSeconds: e.CALL_RING_SECONDS,
     callResultTimeoutSeconds: e.CALL_RESULT_TIMEOUT_SECONDS,
     workLeaseSeconds: e.WORK_LEASE_SECONDS,
+    callsPerSecond: e.TWILIO_CALLS_PER_SECOND,
+    callsPerNumberPerHour: e.CALLS_PER_NUMBER_PER_HOUR,
+    digestMinutes: e.DIGEST_MINUTES,
     dedupeWindowSeconds: e.VERDICT_DEDUPE_WINDOW_SECONDS,
     countsRetentionDays: e.COUNTS_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,

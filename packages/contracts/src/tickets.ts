@@ -96,10 +96,12 @@ export const ContactAttempt = z
     address: z.string(),
     kind: z.string().describe('call, followup, final, tam_briefing, tam_call, confirmation, suspension_notice or reinstatement_notice'),
     step: z.number().int(),
-    status: z.enum(['pending', 'dispatching', 'placed', 'done', 'canceled', 'failed']),
-    outcome: z.string().nullable(),
+    status: z.enum(['pending', 'dispatching', 'placed', 'held', 'done', 'canceled', 'failed']).describe('held: waiting for the digest of an address shared by several tenants'),
+    outcome: z.string().nullable().describe('for calls: acknowledged, answered, voicemail, no-answer, busy, failed, canceled, lost, unknown, rate-limited or digested; for emails: sent or failed'),
     tries: z.number().int(),
     lastError: z.string().nullable(),
+    /** The digest this message waits for or went out with (an address shared by several tenants). */
+    digestId: z.string().nullable(),
     createdAt: Instant,
     completedAt: Instant.nullable(),
   })

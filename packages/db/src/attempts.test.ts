@@ -5,7 +5,7 @@ import t from 'tap';
 import { EMAIL_BACKOFF, MAX_EMAIL_TRIES, markCallPlaced, markEmailFailed, markEmailSent } from './attempts.js';
 import { backoffMs, claimDue } from './claim.js';
 import type { Db } from './connect.js';
-import { ENGINES, openTestDb, storedRows } from './testing.js';
+import { ENGINES, claimAllCalls, openTestDb, storedRows } from './testing.js';
 import { NOW, attempt, attemptsOf, openTicketFor } from './tickets.fixtures.js';
 
 const LEASE_SECONDS = 30;
@@ -82,7 +82,7 @@ for (const engine of ENGINES) {
       await markCallPlaced(db, call.id, 'CAearly', resultDueAt, NOW);
       t.match(await row(db, call.id), { status: 'pending', provider_ref: null }, 'not before it is claimed');
 
-      const claimed = (await claimAt(db, NOW)).find((a) => a.id === call.id);
+      const claimed = (await claimAllCalls(db, { now: NOW, leaseSeconds: LEASE_SECONDS, workerId: 'worker-a' })).find((a) => a.id === call.id);
       t.match(claimed, { status: 'dispatching', locked_by: 'worker-a' });
       await markCallPlaced(db, call.id, 'CA0001', resultDueAt, secondsAfter(NOW, 1));
       t.match(await row(db, call.id), { status: 'placed', provider_ref: 'CA0001', due_at: resultDueAt, locked_by: null, locked_until: null, completed_at: null });

@@ -5,8 +5,7 @@ import t from 'tap';
 import { markCallPlaced } from './attempts.js';
 import { applyCallStatus, recordAnsweredBy } from './calls.js';
 import type { CallContext } from './calls.js';
-import { claimDue } from './claim.js';
-import { ENGINES, openTestDb, storedRows } from './testing.js';
+import { ENGINES, claimAllCalls, openTestDb, storedRows } from './testing.js';
 import { NOW, TIMEOUT_SECONDS, attempt, attemptsOf, openTicketFor } from './tickets.fixtures.js';
 
 const secondsAfter = (at: Date, s: number) => new Date(at.getTime() + s * 1000);
@@ -27,7 +26,7 @@ for (const engine of ENGINES) {
     const placedCall = async (tenantId: string) => {
       const { ticket } = await openTicketFor(db, tenantId, NOW);
       const call = attempt(await attemptsOf(db, ticket.id), 'Alice Admin', 'call');
-      await claimDue(db, 'contact_attempts', { now: NOW, limit: 50, leaseSeconds: 30, workerId: 'worker-a' });
+      await claimAllCalls(db, { now: NOW, leaseSeconds: 30, workerId: 'worker-a' });
       await markCallPlaced(db, call.id, `CA-${call.id}`, secondsAfter(NOW, 300), NOW);
       return { ticket, call };
     };

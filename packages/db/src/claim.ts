@@ -7,12 +7,14 @@ import type { Db } from './connect.js';
 import type { ContactAttempt, Database } from './schema.js';
 
 export interface ClaimSpec {
-  table: keyof Database & ('contact_attempts' | 'call_commands' | 'outbox_deliveries' | 'tickets');
+  table: keyof Database & ('contact_attempts' | 'call_commands' | 'outbox_deliveries' | 'tickets' | 'digests');
   /** The columns that identify a row. */
   key: readonly string[];
   /** Which rows are due (may refer to the table's columns unqualified). */
   due: RawBuilder<unknown>;
   orderBy: string;
+  /** Orders the due rows by this instead of `orderBy` (may refer to the table's columns qualified by its name). */
+  rank?: RawBuilder<unknown>;
   limit: number;
   /**
    * Head of line: only the oldest row (by `orderBy`) of each `partitionBy` value among the rows matching
@@ -41,7 +43,7 @@ export async function claim<Row>(db: Db, s: ClaimSpec): Promise<Row[]> {
     ? sql`and (${keys}) in (select distinct on (${sql.ref(s.headOf.partitionBy)}) ${keys} from ${t} where ${s.headOf.among} order by ${sql.ref(s.headOf.partitionBy)}, ${sql.ref(s.headOf.orderBy)})`
     : sql``;
   if (!s.lease) {
-    const r = await sql<Row>`select * from ${t} where ${s.due} ${head} order by ${sql.ref(s.orderBy)} limit ${s.limit} for update skip locked`.execute(db);
+    const r = await sql<Row>`select * from ${t} where ${s.due} ${head} order by ${s.rank ?? sql.ref(s.orderBy)} limit ${s.limit} for update skip locked`.execute(db);
     return r.rows;
   }
   const { now, seconds, workerId } = s.lease;
@@ -54,7 +56,7 @@ export async function claim<Row>(db: Db, s: ClaimSpec): Promise<Row[]> {
     with due as (
       select ${carried} from ${t}
       where ${s.due} and (locked_until is null or locked_until < ${now}) ${head}
-      order by ${sql.ref(s.orderBy)}
+      order by ${s.rank ?? sql.ref(s.orderBy)}
       limit ${s.limit}
       for update skip locked)
     update ${t} as w set locked_by = ${workerId}, locked_until = ${until}, tries = w.tries + 1 ${s.lease.set ? sql`, ${s.lease.set}` : sql``}
@@ -77,15 +79,16 @@ export interface ClaimOptions {
 export type Claimed<Row> = Row & { previous_status: string };
 
 /**
- * Claims contact attempts: `pending` and `placed` ones that are due, and `dispatching` ones whose lease
- * ran out (their worker died mid-dispatch; `previous_status` tells the caller so it can reconcile instead
- * of repeating the side effect). A claimed `pending` row becomes `dispatching`.
+ * Claims contact attempts: `pending` emails and `placed` calls that are due, and `dispatching` ones whose
+ * lease ran out (their worker died mid-dispatch; `previous_status` tells the caller so it can reconcile
+ * instead of repeating the side effect). A claimed `pending` row becomes `dispatching`. Calls waiting to
+ * be placed are not claimed here: they wait for a call slot (claimNextCall in pacing.ts).
  */
 export function claimDue<Row = ContactAttempt>(db: Db, table: 'contact_attempts', o: ClaimOptions): Promise<Claimed<Row>[]> {
   return claim<Claimed<Row>>(db, {
     table,
     key: ['id'],
-    due: sql`((status in ('pending', 'placed') and due_at <= ${o.now}) or status = 'dispatching')`,
+    due: sql`((status = 'pending' and channel = 'email' and due_at <= ${o.now}) or (status = 'placed' and due_at <= ${o.now}) or status = 'dispatching')`,
     orderBy: 'due_at',
     limit: o.limit,
     lease: { now: o.now, seconds: o.leaseSeconds, workerId: o.workerId, set: sql`status = case when w.status = 'pending' then 'dispatching' else w.status end, updated_at = ${o.now}` },
@@ -100,11 +103,17 @@ export interface PollLoop {
   stop(): Promise<void>;
 }
 
+/** A tick's work done, and how soon to look again when it did none (at most the loop's idleMs). */
+export interface TickResult {
+  worked: number;
+  idleMs: number;
+}
+
 /**
  * Runs `tick` again and again: at once while it reports work done, else after `idleMs`. A tick that
  * throws is logged and retried after `idleMs` — an outage of the database must not end the worker.
  */
-export function pollLoop(o: { name: string; idleMs: number; tick: () => Promise<number>; onError: (err: unknown) => void }): PollLoop {
+export function pollLoop(o: { name: string; idleMs: number; tick: () => Promise<number | TickResult>; onError: (err: unknown) => void }): PollLoop {
   let running = true;
   let nudged = false;
   let wake: (() => void) | undefined;
@@ -119,14 +128,17 @@ export function pollLoop(o: { name: string; idleMs: number; tick: () => Promise<
   const done = (async () => {
     while (running) {
       let worked = 0;
+      let idleMs = o.idleMs;
       nudged = false;
       try {
-        worked = await o.tick();
+        const r = await o.tick();
+        if (typeof r === 'number') worked = r;
+        else ({ worked, idleMs } = { worked: r.worked, idleMs: Math.min(o.idleMs, r.idleMs) });
       } catch (err) {
         o.onError(err);
       }
       // A nudge that came during the tick means new work: go again at once.
-      if (running && worked === 0 && !nudged) await sleep(o.idleMs);
+      if (running && worked === 0 && !nudged) await sleep(idleMs);
     }
   })();
   return {

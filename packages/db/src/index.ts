@@ -16,3 +16,5 @@ export * from './views.js';
 export * from './outbox.js';
 export * from './metrics.js';
 export * from './calls.js';
+export * from './pacing.js';
+export * from './digests.js';

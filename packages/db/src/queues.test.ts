@@ -5,7 +5,7 @@ import t from 'tap';
 import { CALL_COMMAND_BACKOFF, MAX_CALL_COMMAND_TRIES, claimCallCommands, markCallCommandDone, queueCallCommand, retryCallCommand } from './call-commands.js';
 import { backoffMs, claimDue } from './claim.js';
 import { claimDeliveries, markDelivered, markDeliveryFailed } from './outbox.js';
-import { ENGINES, openTestDb, storedRows } from './testing.js';
+import { ENGINES, claimAllCalls, openTestDb, storedRows } from './testing.js';
 import { NOW, command, minutesAfter, openTicketFor } from './tickets.fixtures.js';
 
 const lease = (now: Date, workerId = 'worker-a') => ({ now, limit: 10, leaseSeconds: 30, workerId });
@@ -49,7 +49,7 @@ for (const engine of ENGINES) {
 
     t.test('a command to a call is leased to one worker, waits with backoff for the SID, and gives up in the end', async (t) => {
       const { ticket } = await openTicketFor(db, 'cmd', NOW);
-      const [call] = (await claimDue(db, 'contact_attempts', lease(NOW))).filter((a) => a.ticket_id === ticket.id && a.kind === 'call');
+      const [call] = (await claimAllCalls(db, lease(NOW))).filter((a) => a.ticket_id === ticket.id && a.kind === 'call');
       t.ok(call, 'the call is being placed (dispatching, no SID yet)');
       await queueCallCommand(db, call!, 'cancel', NOW);
       await queueCallCommand(db, call!, 'cancel', NOW);
@@ -72,7 +72,7 @@ for (const engine of ENGINES) {
 
     t.test('a done command is never claimed again', async (t) => {
       const { ticket } = await openTicketFor(db, 'cmd-done', NOW);
-      const [call] = (await claimDue(db, 'contact_attempts', lease(NOW))).filter((a) => a.ticket_id === ticket.id && a.kind === 'call');
+      const [call] = (await claimAllCalls(db, lease(NOW))).filter((a) => a.ticket_id === ticket.id && a.kind === 'call');
       await queueCallCommand(db, call!, 'voicemail', NOW);
       const [claimed] = await claimCallCommands(db, lease(NOW));
       await markCallCommandDone(db, claimed!.id, 'worker-b', NOW);

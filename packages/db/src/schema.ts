@@ -132,7 +132,8 @@ export interface TicketEventsTable {
   data: Json<unknown> | null;
 }
 
-export type AttemptStatus = 'pending' | 'dispatching' | 'placed' | 'done' | 'canceled' | 'failed';
+/** `held`: an attempt waiting for the digest of its address (digest_id), sent with it. */
+export type AttemptStatus = 'pending' | 'dispatching' | 'placed' | 'held' | 'done' | 'canceled' | 'failed';
 
 export interface ContactAttemptsTable {
   id: Generated<string>;
@@ -159,6 +160,39 @@ export interface ContactAttemptsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   completed_at: Timestamp | null;
+  /** When the call was decided, under the per-number lock: what CALLS_PER_NUMBER_PER_HOUR counts. */
+  placed_at: Timestamp | null;
+  /** The digest this attempt waits for (held) or was sent with. */
+  digest_id: string | null;
+}
+
+/** One of TWILIO_CALLS_PER_SECOND call slots (migration 20261130T1600). */
+export interface CallSlotsTable {
+  slot: number;
+  available_at: GeneratedTimestamp;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  calls: Generated<string>;
+}
+
+export type DigestStatus = 'pending' | 'dispatching' | 'done' | 'failed';
+
+/** One message to an address or number shared by several tenants, carrying every held attempt of its period. */
+export interface DigestsTable {
+  id: Generated<string>;
+  channel: 'voice' | 'email';
+  address: string;
+  status: Generated<DigestStatus>;
+  due_at: Timestamp;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  tries: Generated<number>;
+  last_error: string | null;
+  provider_ref: string | null;
+  items: number | null;
+  carrier_attempt_id: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
 }
 
 export type CallCommandKind = 'cancel' | 'voicemail' | 'hangup';
@@ -244,6 +278,8 @@ export interface Database {
   tenant_events: TenantEventsTable;
   contact_attempts: ContactAttemptsTable;
   call_commands: CallCommandsTable;
+  call_slots: CallSlotsTable;
+  digests: DigestsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;
   outbox_deliveries: OutboxDeliveriesTable;
@@ -261,3 +297,4 @@ export type ContactAttempt = Selectable<ContactAttemptsTable>;
 export type NewContactAttempt = Insertable<ContactAttemptsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type CallCommand = Selectable<CallCommandsTable>;
+export type Digest = Selectable<DigestsTable>;

@@ -7,6 +7,7 @@ import { connect } from './connect.js';
 import type { Db, DbHandle } from './connect.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
+import { claimNextCall } from './pacing.js';
 
 export const ENGINES = ['pglite', 'postgres'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -73,4 +74,11 @@ export async function deleteRows(db: Db, table: keyof Database, where: Filter): 
   let q = (db as Kysely<any>).deleteFrom(table);
   for (const [column, value] of Object.entries(where)) q = q.where(sql.ref(column), '=', value);
   await q.execute();
+}
+
+/** Claims every call waiting to be placed, most urgent first (as dialers holding enough slots would). */
+export async function claimAllCalls(db: Db, o: { now: Date; leaseSeconds: number; workerId: string }) {
+  const claimed = [];
+  for (let c = await claimNextCall(db, o); c; c = await claimNextCall(db, o)) claimed.push(c);
+  return claimed;
 }

@@ -116,7 +116,8 @@ async function persistEffect(trx: Db, t: Ticket, e: EngineEffect, ctx: PersistCo
         .updateTable('contact_attempts')
         .set({ status: 'canceled', outcome: 'canceled', completed_at: ctx.now, updated_at: ctx.now })
         .where('ticket_id', '=', t.id)
-        .where('status', '=', 'pending')
+        // Held ones too (waiting for a digest); a digest call already queued stays: it speaks for other tickets too.
+        .where((eb) => eb.or([eb('status', '=', 'held'), eb.and([eb('status', '=', 'pending'), eb('digest_id', 'is', null)])]))
         .where('kind', 'in', [...e.kinds])
         .execute();
       return;

@@ -88,7 +88,7 @@ export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promi
  * Records the final outcome of a call and lets the engine move the walk on. Compare-and-set on the
  * attempt: a second result for the same call changes nothing.
  */
-export async function recordCallOutcome(trx: Db, attemptId: string, outcome: CallOutcome, ctx: CommandContext & { error?: string | null }): Promise<{ applied: boolean }> {
+export async function recordCallOutcome(trx: Db, attemptId: string, outcome: CallOutcome, ctx: CommandContext & { error?: string | null; detail?: string }): Promise<{ applied: boolean }> {
   const attempt = await trx.selectFrom('contact_attempts').select(['ticket_id']).where('id', '=', attemptId).executeTakeFirst();
   if (!attempt) return { applied: false };
   // The ticket first, then the attempt: the same lock order as every other ticket operation.
@@ -103,7 +103,7 @@ export async function recordCallOutcome(trx: Db, attemptId: string, outcome: Cal
     .executeTakeFirst();
   if (!done) return { applied: false };
   const ended = { id: done.id, contactId: done.contact_id, contactName: done.contact_name, kind: done.kind as never, step: done.step };
-  const r = await decideOnLocked(trx, ticket, { type: 'call_ended', attempt: ended, outcome }, ctx);
+  const r = await decideOnLocked(trx, ticket, { type: 'call_ended', attempt: ended, outcome, ...(ctx.detail ? { detail: ctx.detail } : {}) }, ctx);
   if (!r.ok) throw new Error(`the end of call ${attemptId} was refused: ${r.reason}`);
   return { applied: true };
 }

@@ -43,6 +43,7 @@ export const attemptView = (a: ContactAttempt) => ({
   outcome: a.outcome,
   tries: a.tries,
   lastError: a.last_error,
+  digestId: a.digest_id,
   createdAt: a.created_at.toISOString(),
   completedAt: iso(a.completed_at),
 });

@@ -175,7 +175,7 @@ function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type:
 function decideCallEnded(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'call_ended' }>, ctx: EngineContext): Decision {
   const { attempt: a, outcome } = e;
   const d = new Draft(t, ctx);
-  d.record({ type: 'call.ended', reason: outcome, data: { attemptId: a.id, contactId: a.contactId, contactName: a.contactName, kind: a.kind } });
+  d.record({ type: 'call.ended', reason: outcome, data: { attemptId: a.id, contactId: a.contactId, contactName: a.contactName, kind: a.kind, ...(e.detail ? { detail: e.detail } : {}) } });
   if (outcome === 'acknowledged') {
     // A TAM's acknowledgement is recorded but does not stop the walk (SPEC §8).
     if (a.kind !== 'call') return d.done(false);

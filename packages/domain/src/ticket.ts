@@ -88,7 +88,8 @@ export interface EndedAttempt {
 
 export type EngineEvent =
   | { type: 'trip'; tenantId: string; trip: Trip; evidence: Evidence; contacts: WalkContact[] }
-  | { type: 'call_ended'; attempt: EndedAttempt; outcome: CallOutcome }
+  /** `detail`: why, when the outcome needs saying (a rate-limited call names the limit), kept on the timeline. */
+  | { type: 'call_ended'; attempt: EndedAttempt; outcome: CallOutcome; detail?: string }
   | TicketCommand;
 
 export interface EngineContext {

@@ -22,7 +22,8 @@ export interface PlannedAttempt {
   step: number;
 }
 
-export type CallOutcome = 'acknowledged' | 'answered' | 'voicemail' | 'no-answer' | 'busy' | 'failed' | 'canceled' | 'lost' | 'unknown';
+/** `rate-limited`: not placed, the number had its CALLS_PER_NUMBER_PER_HOUR; the walk goes on as if unanswered (follow-up email, next contact). */
+export type CallOutcome = 'acknowledged' | 'answered' | 'voicemail' | 'no-answer' | 'busy' | 'failed' | 'canceled' | 'lost' | 'unknown' | 'rate-limited';
 
 export interface WalkPlan {
   attempts: PlannedAttempt[];

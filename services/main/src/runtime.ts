@@ -11,7 +11,7 @@ import { startCounter } from '@abuse-desk/counter';
 import { connect, ensureAdminToken, migrateToLatest } from '@abuse-desk/db';
 import type { DbHandle } from '@abuse-desk/db';
 import { createKafkaDeliverer, createWebhookDeliverer, startEnforcer, startPublisher } from '@abuse-desk/enforcer';
-import { startNotifier } from '@abuse-desk/notifier';
+import { registerCallQueueMetrics, startNotifier } from '@abuse-desk/notifier';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -82,6 +82,7 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const db = handle.db;
+  registerCallQueueMetrics(registry, db, clock);
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const roles = new Set(config.roles);
   const stops: (() => Promise<void>)[] = [];

@@ -3,8 +3,8 @@
 // rewrites; anything else gets 403 and changes nothing. Handlers answer at once: work on other calls
 // (cancelling them after a key press, the voicemail, hanging up on a fax) is queued as call commands in
 // the same transaction and carried out by the notifier, so it survives this process.
-import { callScript, gatherTwiml, sayAndHangUp, spokenDeadline, spokenTicketNumber } from '@abuse-desk/channels';
-import { applyCallStatus, findAttempt, messageView, recordAnsweredBy, recordDigits } from '@abuse-desk/db';
+import { callScript, digestCallScript, gatherTwiml, sayAndHangUp, spokenDeadline, spokenTicketNumber } from '@abuse-desk/channels';
+import { applyCallStatus, digestCallSummary, findAttempt, messageView, recordAnsweredBy, recordDigits } from '@abuse-desk/db';
 import { callStillWanted } from '@abuse-desk/domain';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
@@ -45,6 +45,8 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
       const by = view.acknowledgedBy ? ` by ${view.acknowledgedBy}` : '';
       return twiml(reply, sayAndHangUp(`This is the abuse desk of your mail provider. Ticket ${spokenTicketNumber(view.number)} for ${view.tenantName} was already acknowledged${by}. Thank you. An email with the details follows. Goodbye.`));
     }
+    // A digest call (issue 14) says how many tickets wait; the details are in the digest email.
+    if (attempt.digest_id) return twiml(reply, sayAndHangUp(digestCallScript({ ...(await digestCallSummary(deps.db, attempt.digest_id)), name: attempt.contact_name })));
     const script = callScript(view, { name: attempt.contact_name, timezone: attempt.timezone });
     return twiml(reply, gatherTwiml({ script, gatherUrl: hook('gather', id), repeatUrl: loop < 2 ? hook('voice', id, `&loop=${loop + 1}`) : null }));
   });

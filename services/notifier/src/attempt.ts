@@ -1,0 +1,65 @@
+// One claimed contact attempt of the attempts loop: an email to send (or to hold for its digest when the
+// address is shared by several tenants), or a call that needs reconciling — its result is overdue, or
+// its notifier died while placing it. Calls waiting to be placed go through the dialer (dialer.ts).
+import { renderEmail } from '@abuse-desk/channels';
+import type { EmailKind } from '@abuse-desk/channels';
+import { holdForDigest, isSharedAddress, issueResolutionToken, markEmailFailed, markEmailSent, messageView, recordCallOutcome } from '@abuse-desk/db';
+import type { Claimed, ContactAttempt } from '@abuse-desk/db';
+import { claimedCallAction } from '@abuse-desk/domain';
+import type { CallOutcome } from '@abuse-desk/domain';
+import type { Logger } from 'pino';
+import type { NotifierDeps, NotifierMetrics } from './index.js';
+
+export const outcomeContext = (deps: NotifierDeps) => ({
+  now: deps.clock.now(),
+  resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds,
+  actor: 'system:notifier',
+  destinations: deps.config.enforcementDestinations,
+});
+
+/** Ends a call attempt with `outcome` (which moves the walk on); `detail` goes on the ticket's timeline. */
+export async function finishCall(deps: NotifierDeps, a: ContactAttempt, log: Logger, metrics: NotifierMetrics, outcome: CallOutcome, error: string | null, detail?: string) {
+  const ctx = { ...outcomeContext(deps), error, ...(detail ? { detail } : {}) };
+  const r = await deps.db.transaction().execute((trx) => recordCallOutcome(trx, a.id, outcome, ctx));
+  if (r.applied) metrics.attempts.inc({ channel: a.channel, kind: a.kind, outcome });
+  log.info({ outcome, error }, 'call.ended');
+}
+
+/** Whether this attempt goes into its address's digest instead of out on its own. */
+export async function digested(deps: NotifierDeps, a: ContactAttempt): Promise<boolean> {
+  if (deps.config.digestMinutes === 0 || a.digest_id) return false;
+  if (a.channel === 'voice' && a.kind !== 'tam_call') return false; // the walk's own calls are never held
+  return isSharedAddress(deps.db, a.channel, a.address);
+}
+
+export async function performAttempt(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: Logger, metrics: NotifierMetrics) {
+  const log = parent.child({ attemptId: a.id, ticketId: a.ticket_id, kind: a.kind, channel: a.channel });
+  if (a.channel === 'voice') {
+    const action = claimedCallAction(a.previous_status);
+    if (action === 'end_unknown') return finishCall(deps, a, log, metrics, 'unknown', 'the notifier stopped while placing this call; it is not placed again');
+    if (action === 'look_up') return finishCall(deps, a, log, metrics, await deps.voice.overdueOutcome(a.provider_ref ?? ''), null);
+    throw new Error(`call ${a.id} was claimed by the attempts loop while ${a.previous_status}`);
+  }
+
+  if (a.previous_status === 'dispatching') log.warn('email.resend_after_crash');
+  else if (await digested(deps, a)) {
+    const digestId = await holdForDigest(deps.db, a, deps.clock.now());
+    log.info({ digestId }, 'email.held_for_digest');
+    return;
+  }
+  const now = deps.clock.now();
+  const token = await issueResolutionToken(deps.db, a.ticket_id, now);
+  const view = await messageView(deps.db, a.ticket_id, `${deps.config.publicBaseUrl}/resolve/${token}`);
+  if (!view) throw new Error(`ticket ${a.ticket_id} of attempt ${a.id} not found`);
+  const rendered = renderEmail(a.kind as EmailKind, view, { name: a.contact_name, timezone: a.timezone });
+  try {
+    const sent = await deps.email.send({ to: [a.address], ...rendered, messageId: `<${a.id}@abuse-desk>` });
+    await markEmailSent(deps.db, a.id, sent.providerRef, deps.clock.now());
+    metrics.attempts.inc({ channel: a.channel, kind: a.kind, outcome: 'sent' });
+    log.info('email.sent');
+  } catch (err) {
+    const next = await markEmailFailed(deps.db, a.id, a.tries, err instanceof Error ? err.message : String(err), deps.clock.now());
+    if (next === 'failed') metrics.attempts.inc({ channel: a.channel, kind: a.kind, outcome: 'failed' });
+    log.warn({ err, tries: a.tries, next }, 'email.failed');
+  }
+}
