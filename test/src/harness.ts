@@ -41,6 +41,8 @@ export interface Service {
   databaseUrl: string | undefined;
   /** Base URL of each process (index into the role sets), as last started. */
   processUrls: string[];
+  /** Process id of each process (index into the role sets), as last started. */
+  pids: (number | undefined)[];
   /** (Re)starts the role processes. */
   start(): Promise<void>;
   /** SIGKILLs every process at once: no shutdown code runs. */
@@ -86,6 +88,7 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
   mkdirSync(logDir, { recursive: true });
   const children: (ChildProcess | undefined)[] = [];
   const processUrls: string[] = [];
+  const pids: (number | undefined)[] = [];
   let generation = 0;
 
   const startProcess = async (index: number) => {
@@ -98,6 +101,7 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     children[index] = child;
+    pids[index] = child.pid;
     processUrls[index] = `http://127.0.0.1:${childPort}`;
     await waitForHttp(`http://127.0.0.1:${childPort}/readyz`, child);
   };
@@ -129,7 +133,7 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
     await Promise.all(children.map((_, i) => stopProcess(i)));
     await dropDb?.();
   };
-  return { baseUrl, databaseUrl: env['DATABASE_URL'], processUrls, start, kill, killProcess, stopProcess, startProcess, stop };
+  return { baseUrl, databaseUrl: env['DATABASE_URL'], processUrls, pids, start, kill, killProcess, stopProcess, startProcess, stop };
 }
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000) {

@@ -2,7 +2,7 @@
 // compare-and-set on the attempt's status, so a late or repeated write changes nothing.
 import { backoffMs } from './claim.js';
 import type { Db } from './connect.js';
-import type { Ticket } from './schema.js';
+import type { ContactAttempt, Ticket } from './schema.js';
 import { hashToken, newSecret } from './tokens.js';
 
 export const MAX_EMAIL_TRIES = 10;
@@ -71,4 +71,10 @@ export async function markAttemptCanceled(db: Db, id: string, now: Date) {
     .where('id', '=', id)
     .where('status', '=', 'dispatching')
     .execute();
+}
+
+/** The outcome of the walk call a follow-up email belongs to (same ticket, contact and step). */
+export async function callOutcomeOfStep(db: Db, a: Pick<ContactAttempt, 'ticket_id' | 'contact_id' | 'step'>): Promise<string | null> {
+  const row = await db.selectFrom('contact_attempts').select('outcome').where('ticket_id', '=', a.ticket_id).where('contact_id', '=', a.contact_id).where('step', '=', a.step).where('kind', '=', 'call').executeTakeFirst();
+  return row?.outcome ?? null;
 }

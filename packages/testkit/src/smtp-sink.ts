@@ -9,6 +9,8 @@ export type ReceivedMail = ParsedMail & {
   envelopeTo: string[];
   /** MAIL FROM address of the envelope, when one was given. */
   envelopeFrom: string | null;
+  /** When the sink accepted the message. */
+  receivedAt: Date;
 };
 
 export interface WaitForOptions {
@@ -62,7 +64,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
           if (!complete || stream.sizeExceeded) throw new Error('the message was not received in full');
           if (opts.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.acceptDelayMs));
           const { mailFrom, rcptTo } = session.envelope;
-          messages.push(Object.assign(parsed, { envelopeTo: rcptTo.map((r) => r.address), envelopeFrom: mailFrom ? mailFrom.address : null }));
+          messages.push(Object.assign(parsed, { envelopeTo: rcptTo.map((r) => r.address), envelopeFrom: mailFrom ? mailFrom.address : null, receivedAt: new Date() }));
           received += 1;
           callback(null, `Message queued as sink-${received}`);
         })

@@ -56,7 +56,9 @@ function wording(kind: EmailKind, view: TicketView, recipient: Recipient): Wordi
       return {
         subject: `${tag} ${headline} from ${tenant} — action needed${by}`,
         lead: [
-          `We called you about outbound mail from ${tenant} and could not reach you, so we are writing instead.`,
+          recipient.callNotPlaced
+            ? `We did not call you about outbound mail from ${tenant}: your number has already been called several times in the last hour, so we are writing instead.`
+            : `We called you about outbound mail from ${tenant} and could not reach you, so we are writing instead.`,
           `Our filters found that ${ruleSummary(view)}.`,
           ...alreadyDisabled,
           deadlineSentence,

@@ -31,6 +31,8 @@ export interface TicketView {
 export interface Recipient {
   name: string;
   timezone: string | null;
+  /** For a follow-up: the call was not placed (the number had its calls for the hour), so the email does not say we called. */
+  callNotPlaced?: boolean;
 }
 
 export type EmailKind = Exclude<AttemptKind, 'call' | 'tam_call'>;
