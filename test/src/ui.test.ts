@@ -65,6 +65,9 @@ t.test('the agent UI and the tenant resolution page in Chromium', async (t) => {
     const row = page.getByRole('link', { name: new RegExp(number) });
     await row.waitFor();
     t.ok(await page.getByRole('link', { name: new RegExp(other) }).isVisible(), 'both open tickets are listed');
+    const callQueue = page.getByTestId('call-queue');
+    await callQueue.waitFor();
+    t.match(await callQueue.textContent(), /^(No calls waiting\.|\d+ calls? waiting to be placed \(oldest .+\), at 1 call a second\.)$/, 'the queue says how many calls are waiting');
     await page.screenshot({ path: path.join(SHOTS, 'queue.png'), fullPage: true });
 
     await row.click();

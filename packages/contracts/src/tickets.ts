@@ -135,3 +135,13 @@ export const TicketDetail = z
   })
   .meta({ id: 'TicketDetail' });
 export type TicketDetail = z.infer<typeof TicketDetail>;
+
+/** The call queue (issue 14): calls due and waiting to be placed at TWILIO_CALLS_PER_SECOND. */
+export const CallQueue = z
+  .object({
+    length: z.number().int().describe('calls due and waiting for a call slot'),
+    oldestAgeSeconds: z.number().describe('how long the oldest waiting call has waited (0 when none waits)'),
+    callsPerSecond: z.number().int().describe('TWILIO_CALLS_PER_SECOND: calls placed per second by all notifiers together'),
+  })
+  .meta({ id: 'CallQueue' });
+export type CallQueue = z.infer<typeof CallQueue>;

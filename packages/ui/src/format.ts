@@ -35,12 +35,15 @@ const OUTCOME_WORDS: Record<string, string> = {
   failed: 'failed',
   canceled: 'canceled',
   unknown: 'unknown (no result from the provider)',
+  'rate-limited': 'not called: the number had its calls for the hour (emailed instead)',
+  digested: 'in the digest call',
   answered: 'answered, no key pressed',
 };
 const STATUS_WORDS: Record<string, string> = {
   pending: 'pending',
   dispatching: 'in progress',
   placed: 'ringing',
+  held: 'waiting for the digest',
   done: 'done',
   canceled: 'canceled',
   failed: 'failed',

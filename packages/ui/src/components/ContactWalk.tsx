@@ -17,7 +17,8 @@ export function ContactWalk({ ticket: t }: { ticket: TicketDetail }) {
           </span>
           <span class="result">{attemptResultWords(a)}</span>
           {a.completedAt ? <span class="muted small">finished {utc(a.completedAt)}</span> : null}
-          {a.lastError ? <span class="bad small">error: {a.lastError}</span> : null}
+          {a.digestId ? <span class="muted small">{a.status === 'held' ? 'waits for the digest of this address (shared by several tenants)' : 'sent in a digest'}</span> : null}
+          {a.lastError ? <span class={a.outcome === 'rate-limited' ? 'small' : 'bad small'}>{a.outcome === 'rate-limited' ? a.lastError : `error: ${a.lastError}`}</span> : null}
         </li>
       ))}
     </ol>

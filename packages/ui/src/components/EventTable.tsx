@@ -9,7 +9,14 @@ export interface TimelineEvent {
   /** Ticket events name the transition they made. */
   fromState?: string | null;
   toState?: string | null;
+  data?: unknown;
 }
+
+/** The reason, and the detail an event carries when its reason is a single word (a rate-limited call names the limit). */
+const reasonOf = (ev: TimelineEvent) => {
+  const detail = (ev.data as { detail?: unknown } | null | undefined)?.detail;
+  return [ev.reason, typeof detail === 'string' ? detail : null].filter(Boolean).join(': ') || '—';
+};
 
 export function EventTable({ events }: { events: TimelineEvent[] }) {
   return (
@@ -32,7 +39,7 @@ export function EventTable({ events }: { events: TimelineEvent[] }) {
                 {eventWords(ev.type)}
                 {ev.fromState && ev.toState && ev.fromState !== ev.toState ? <span class="muted"> ({stateWords(ev.fromState)} → {stateWords(ev.toState)})</span> : null}
               </td>
-              <td data-label="Reason" class="prewrap">{ev.reason ?? '—'}</td>
+              <td data-label="Reason" class="prewrap">{reasonOf(ev)}</td>
             </tr>
           ))}
         </tbody>

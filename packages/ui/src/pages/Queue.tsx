@@ -1,5 +1,5 @@
 // The queue: tickets most urgent first, polled every 5 s, with tabs (open / shadow / closed) and filters.
-import type { TenantPage, TicketPage, TicketSummary } from '@abuse-desk/contracts';
+import type { CallQueue, TenantPage, TicketPage, TicketSummary } from '@abuse-desk/contracts';
 import { CLOSED_STATES, OPEN_STATES, SEVERITIES } from '@abuse-desk/contracts/ticket-states';
 import { useMemo, useState } from 'preact/hooks';
 import { api, isAbort, problemText } from '../api';
@@ -57,6 +57,7 @@ export function Queue() {
   const [names, setNames] = useState<Record<string, string>>({});
   const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
   const [pollError, setPollError] = useState<string | null>(null);
+  const [calls, setCalls] = useState<CallQueue | null>(null);
   remembered.tab = tab;
   remembered.state = stateFilter;
   remembered.severity = severity;
@@ -65,9 +66,14 @@ export function Queue() {
   usePoll(
     async (signal) => {
       try {
-        const [items, tenants] = await Promise.all([fetchTab(tab, signal), api<TenantPage>('/v1/tenants?limit=500', { signal }).catch(() => null)]);
+        const [items, tenants, queue] = await Promise.all([
+          fetchTab(tab, signal),
+          api<TenantPage>('/v1/tenants?limit=500', { signal }).catch(() => null),
+          api<CallQueue>('/v1/call-queue', { signal }).catch(() => null),
+        ]);
         if (signal.aborted) return;
         setTickets(items);
+        setCalls(queue);
         if (tenants) setNames(Object.fromEntries(tenants.items.map((t) => [t.id, t.name])));
         setUpdatedAt(new Date());
         setPollError(null);
@@ -118,6 +124,13 @@ export function Queue() {
         </h1>
         <p class="updated">{updatedAt ? `Updated ${localHms(updatedAt)}` : 'Loading…'}</p>
       </div>
+      {calls ? (
+        <p class="call-queue" data-testid="call-queue">
+          {calls.length === 0
+            ? 'No calls waiting.'
+            : `${calls.length} call${calls.length === 1 ? '' : 's'} waiting to be placed (oldest ${duration(calls.oldestAgeSeconds * 1000)}), at ${calls.callsPerSecond} call${calls.callsPerSecond === 1 ? '' : 's'} a second.`}
+        </p>
+      ) : null}
       <div role="status" class={stale ? 'stale' : 'stale-empty'}>
         {stale ? `Stale — last updated ${updatedAt ? localHms(updatedAt) : 'never'}${pollError ? ` (${pollError})` : ''}` : ''}
       </div>

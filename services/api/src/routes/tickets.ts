@@ -1,7 +1,7 @@
 // Tickets and the agent actions of SPEC §7; a refused transition is 409, with the reason in words.
-import { ContactReachedBody, DeadLetterPage, ExtendBody, NoteBody, NoteOnlyBody, ReasonBody, TICKET_STATES, TenantId, TicketDetail, TicketPage, problemResponses } from '@abuse-desk/contracts';
+import { CallQueue, ContactReachedBody, DeadLetterPage, ExtendBody, NoteBody, NoteOnlyBody, ReasonBody, TICKET_STATES, TenantId, TicketDetail, TicketPage, problemResponses } from '@abuse-desk/contracts';
 import type { TicketAction } from '@abuse-desk/contracts';
-import { applyCommand, findTicket, listDeadLetters, listTickets, ticketDetail } from '@abuse-desk/db';
+import { applyCommand, callQueueStats, findTicket, listDeadLetters, listTickets, ticketDetail } from '@abuse-desk/db';
 import type { ContactSnapshot } from '@abuse-desk/db';
 import type { TicketCommand } from '@abuse-desk/domain';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -104,5 +104,19 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       },
     },
     async (request) => ({ items: await listDeadLetters(db, request.query) }),
+  );
+
+  app.get(
+    '/v1/call-queue',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['tickets'],
+        operationId: 'getCallQueue',
+        summary: 'Calls waiting to be placed, paced at TWILIO_CALLS_PER_SECOND',
+        response: { 200: CallQueue, ...problemResponses(401, 403) },
+      },
+    },
+    async () => ({ ...(await callQueueStats(db, deps.clock.now())), callsPerSecond: deps.config.callsPerSecond }),
   );
 };
