@@ -21,7 +21,7 @@ for (const arrangement of arrangements) {
       arrangement,
       // The deadline is long enough that the walk's end is seen before it passes, even when restarting four
       // processes one after another takes several seconds.
-      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '15', CALL_RING_SECONDS: '6', WORK_LEASE_SECONDS: '3' },
+      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '15', CALL_RING_SECONDS: '10', WORK_LEASE_SECONDS: '3' },
     });
     t.teardown(() => svc.stop());
     await svc.start();

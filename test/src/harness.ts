@@ -190,6 +190,12 @@ export function spamBurst(tenantId: string, n = 80, at = new Date()) {
 /** testkit's contact list as it is: Alice and Bob with phones, and Tara the TAM. */
 export const CONTACTS = contactList();
 
+/**
+ * For tests whose tenants share CONTACTS and that read each ticket's own emails: with several tenants
+ * on one list every address is shared, and its messages would go into digests (surge-digests.test.ts).
+ */
+export const NO_DIGESTS = { DIGEST_MINUTES: '0' };
+
 /** One query against a service's PostgreSQL database (a fresh connection: the test may stop the server). */
 export async function query<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });

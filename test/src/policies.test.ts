@@ -2,7 +2,7 @@
 // mail storm against the tenant's own baseline, a repeat offender on probation, and shadow mode.
 import { spamBurst, startSmtpSink, verdict, verdictBurst, waitUntil } from '@abuse-desk/testkit';
 import t from 'tap';
-import { CONTACTS, client, label, prepareService } from './harness.js';
+import { CONTACTS, NO_DIGESTS, client, label, prepareService } from './harness.js';
 import type { Arrangement } from './harness.js';
 
 const arrangements: Arrangement[] = [
@@ -14,7 +14,7 @@ for (const arrangement of arrangements) {
   t.test(label(arrangement), async (t) => {
     const sink = await startSmtpSink();
     t.teardown(() => sink.close());
-    const svc = await prepareService({ name: `policies-${arrangement.engine}`, arrangement, env: { SMTP_URL: sink.url, CALL_RING_SECONDS: '1', RESOLUTION_TIMEOUT_SECONDS: '3600', WORK_LEASE_SECONDS: '3' } });
+    const svc = await prepareService({ name: `policies-${arrangement.engine}`, arrangement, env: { SMTP_URL: sink.url, CALL_RING_SECONDS: '1', RESOLUTION_TIMEOUT_SECONDS: '3600', WORK_LEASE_SECONDS: '3', ...NO_DIGESTS } });
     t.teardown(() => svc.stop());
     await svc.start();
     const api = client(svc.baseUrl);

@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import t from 'tap';
 import type { Test } from 'tap';
-import { ADMIN_TOKEN, CONTACTS, ROOT, client, prepareService, spamBurst } from './harness.js';
+import { ADMIN_TOKEN, CONTACTS, NO_DIGESTS, ROOT, client, prepareService, spamBurst } from './harness.js';
 
 const SHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
@@ -37,7 +37,7 @@ t.test('the agent UI and the tenant resolution page in Chromium', async (t) => {
   const svc = await prepareService({
     name: 'ui',
     arrangement: { engine: 'postgres', processes: 'one' },
-    env: { SMTP_URL: sink.url, CALL_RING_SECONDS: '60', RESOLUTION_TIMEOUT_SECONDS: '3600' },
+    env: { SMTP_URL: sink.url, CALL_RING_SECONDS: '60', RESOLUTION_TIMEOUT_SECONDS: '3600', ...NO_DIGESTS },
   });
   t.teardown(() => svc.stop());
   await svc.start();

@@ -45,14 +45,12 @@ async function collectingDigest(trx: Db, channel: Channel, address: string, dueA
 /** Holds a claimed attempt for the digest of its address. Returns the digest, or null if the attempt was not ours to hold. */
 export async function holdForDigest(db: Db, a: Pick<ContactAttempt, 'id' | 'channel' | 'address'>, now: Date): Promise<string | null> {
   return db.transaction().execute(async (trx) => {
+    // The attempt first (then the digest): one that is not being dispatched leaves no digest behind.
+    const mine = await trx.selectFrom('contact_attempts').select('id').where('id', '=', a.id).where('status', '=', 'dispatching').forUpdate().executeTakeFirst();
+    if (!mine) return null;
     const digestId = await collectingDigest(trx, a.channel, a.address, now, now);
-    const held = await trx
-      .updateTable('contact_attempts')
-      .set({ status: 'held', digest_id: digestId, updated_at: now, locked_by: null, locked_until: null })
-      .where('id', '=', a.id)
-      .where('status', '=', 'dispatching')
-      .executeTakeFirst();
-    return Number(held.numUpdatedRows) > 0 ? digestId : null;
+    await trx.updateTable('contact_attempts').set({ status: 'held', digest_id: digestId, updated_at: now, locked_by: null, locked_until: null }).where('id', '=', a.id).execute();
+    return digestId;
   });
 }
 
@@ -92,7 +90,8 @@ export async function markDigestSent(db: Db, d: Pick<Digest, 'id'>, providerRef:
       .where('digest_id', '=', d.id)
       .where('status', '=', 'held')
       .execute();
-    await trx.updateTable('digests').set({ status: 'done', sent_at: now, provider_ref: providerRef, items, locked_by: null, locked_until: null, last_error: null }).where('id', '=', d.id).execute();
+    // An empty digest (every message cancelled meanwhile) sent nothing: it does not start a period.
+    await trx.updateTable('digests').set({ status: 'done', sent_at: items ? now : null, provider_ref: providerRef || null, items, locked_by: null, locked_until: null, last_error: null }).where('id', '=', d.id).execute();
   });
 }
 
@@ -140,7 +139,7 @@ export async function queueDigestCall(db: Db, d: Pick<Digest, 'id'>, now: Date):
         .where('status', '=', 'held')
         .execute();
     }
-    await trx.updateTable('digests').set({ status: 'done', sent_at: now, items: items.length, carrier_attempt_id: carrier, locked_by: null, locked_until: null }).where('id', '=', d.id).execute();
+    await trx.updateTable('digests').set({ status: 'done', sent_at: carrier ? now : null, items: items.length, carrier_attempt_id: carrier, locked_by: null, locked_until: null }).where('id', '=', d.id).execute();
     return { carrierId: carrier, items: items.length };
   });
 }
@@ -154,6 +153,8 @@ export async function digestCallSummary(db: Db, digestId: string): Promise<{ tic
     .select(['t.id', 'n.name'])
     .distinct()
     .where('a.digest_id', '=', digestId)
+    // Calls cancelled while held (their walk stopped) were not carried.
+    .where('a.status', '<>', 'canceled')
     .execute();
   return { tickets: new Set(rows.map((r) => r.id)).size, tenants: [...new Set(rows.map((r) => r.name))].sort() };
 }

@@ -64,8 +64,10 @@ export async function callWaiting(db: Db, now: Date): Promise<boolean> {
 }
 
 /**
- * Claims the most urgent call waiting to be placed: critical and repeat tickets first, then the ticket
- * that has waited longest, then the attempt queued first. The claimed row is `dispatching`.
+ * Claims the most urgent call waiting to be placed: critical and repeat tickets first; then earlier walk
+ * steps (every tenant's first contact, and the TAM, before anyone's second: in a storm each tenant hears
+ * from us once before any is called twice); then the ticket that has waited longest; then the attempt
+ * queued first. The claimed row is `dispatching`.
  */
 export async function claimNextCall(db: Db, o: Omit<ClaimOptions, 'limit'>): Promise<Claimed<ContactAttempt> | undefined> {
   const ticket = (column: string) => sql`(select ${sql.ref(`t.${column}`)} from tickets t where t.id = contact_attempts.ticket_id)`;
@@ -74,7 +76,7 @@ export async function claimNextCall(db: Db, o: Omit<ClaimOptions, 'limit'>): Pro
     key: ['id'],
     due: sql`channel = 'voice' and status = 'pending' and due_at <= ${o.now}`,
     orderBy: 'due_at',
-    rank: sql`${ticket('severity')} = 'normal', ${ticket('opened_at')}, due_at, id`,
+    rank: sql`${ticket('severity')} = 'normal', step, ${ticket('opened_at')}, due_at, id`,
     limit: 1,
     lease: { now: o.now, seconds: o.leaseSeconds, workerId: o.workerId, set: sql`status = 'dispatching', updated_at = ${o.now}` },
     carry: ['status'],

@@ -35,6 +35,7 @@ const EXPECTED = [
   'GET /v1/tickets',
   'GET /v1/tickets/{id}',
   ...['contact-reached', 'notes', 'extend', 'suspend', 'reject-resolution', 'resolve', 'dismiss'].map((a) => `POST /v1/tickets/{id}/${a}`),
+  'GET /v1/call-queue',
   'GET /v1/dead-letters',
   'POST /v1/resolutions',
 ];

@@ -95,7 +95,9 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
   // Real credentials always mean real calls: the console channel is never used when they are given.
   const voice = config.twilio
     ? createTwilioVoiceChannel({
-        client: createTwilioClient({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: config.twilio.apiBaseUrl }),
+        // Like SMTP: a request times out well within the lease, so a slow create is looked up by the notifier
+        // that sent it, never taken over by another (or by the same process's other loop) as a dead one.
+        client: createTwilioClient({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: config.twilio.apiBaseUrl, timeoutMs: Math.min(10_000, (config.workLeaseSeconds * 1000) / 3) }),
         fromNumber: config.twilio.fromNumber,
         publicBaseUrl: config.publicBaseUrl,
         ringSeconds: config.callRingSeconds,

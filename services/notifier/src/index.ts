@@ -93,7 +93,6 @@ export function startNotifier(deps: NotifierDeps) {
     ...Array.from({ length: Math.min(deps.config.callsPerSecond, MAX_DIALERS) }, (_, i) => pollLoop({ name: `notifier.dialer.${i}`, idleMs, tick: dial, onError })),
     ...(deps.config.digestMinutes > 0 ? [pollLoop({ name: 'notifier.digests', idleMs, tick: () => digestTick(deps, log, metrics, claimOptions(), nudge), onError })] : []),
   ];
-  const tick = async () => (await commandsTick()) + (await attemptsTick()) + (await dial().then((r) => (typeof r === 'number' ? r : r.worked))) + (deps.config.digestMinutes > 0 ? await digestTick(deps, log, metrics, claimOptions(), () => {}) : 0);
   function nudge() {
     for (const l of loops) l.nudge();
   }
@@ -101,5 +100,5 @@ export function startNotifier(deps: NotifierDeps) {
     await Promise.all(loops.map((l) => l.stop()));
   };
   log.info({ email: deps.email.name, voice: deps.voice.name, callsPerSecond: deps.config.callsPerSecond, callsPerNumberPerHour: deps.config.callsPerNumberPerHour, digestMinutes: deps.config.digestMinutes }, 'notifier.started');
-  return { tick, nudge, stop };
+  return { nudge, stop };
 }
