@@ -209,18 +209,20 @@ function surgeBlock(r) {
   const kinds = Object.entries(t.digestEntryKinds).map(([k, x]) => `${int(x)} ${k.replace('_', ' ')}`).join(', ') || 'none';
   const once = (x) => `${int(x.seen)} of ${int(x.expected)}${x.duplicates ? `, **${int(x.duplicates)} doubled**` : ''}${x.missing ? `, **${int(x.missing)} missing**` : ''}`;
   const failed = f.attempts.failed + f.attempts.unknown;
+  const order = f.callOrder?.lastFirstContactCallSeconds != null && f.callOrder.firstSecondContactCallSeconds != null ? f.callOrder : null;
+  const attempts = (x) => `${int(x)} attempt${x === 1 ? '' : 's'}`;
   return [
     context(r),
     '',
     '| measure | result | target |',
     '|---|---|---|',
     `| ticket committed: crossing verdict sent → its POST answered (${n} tenants within ${p.SURGE_SECONDS} s, ${int(f.crossingPosts)} POSTs) | **p50 ${sec(c.p50)}, p95 ${sec(c.p95)}, p99 ${sec(c.p99)}, max ${sec(c.max)}** (${int(c.seen)} of ${int(c.of)} committed by their own POST${c.missed ? `, **${int(c.missed)} not**` : ''}) | p99 ≤ 5 s |`,
-    `| Calls.json creates per second (${int(f.calls.creates)} calls) | **at most ${f.calls.maxInCalendarSecond} in a calendar second, ${f.calls.maxInSlidingSecond} in any 1-s window** | ≤ ${rate} (\`TWILIO_CALLS_PER_SECOND\`) |`,
-    `| crossing verdict sent → first call to the tenant's first contact | p50 ${sec(fc.p50, 1)}, p99 ${sec(fc.p99, 1)}, max ${sec(fc.max, 1)}${fc.beyondBound ? `; **${int(fc.beyondBound)} beyond ${fixed(fc.boundSeconds, 0)} s**` : ''} | all ≤ ${fixed(fc.boundSeconds, 0)} s (N / rate + 60 s) |`,
+    `| Calls.json creates per second (${int(f.calls.creates)} calls) | **at most ${f.calls.maxInCalendarSecond} in a calendar second, ${f.calls.maxInSlidingSecond} in any 1-s window**${f.calls.contactCallsMeanPerSecond ? `; contact calls ${fixed(f.calls.contactCallsMeanPerSecond, 1)}/s from the first to the last` : ''} | ≤ ${rate} (\`TWILIO_CALLS_PER_SECOND\`) |`,
+    `| crossing verdict sent → first call to the tenant's first contact | p50 ${sec(fc.p50, 1)}, p99 ${sec(fc.p99, 1)}, max ${sec(fc.max, 1)}${fc.beyondBound ? `; **${int(fc.beyondBound)} beyond ${fixed(fc.boundSeconds, 0)} s**` : ''}${order ? `; the last first-contact call ${sec(order.lastFirstContactCallSeconds, 0)} after the surge began, the first second-contact call ${sec(order.firstSecondContactCallSeconds, 0)}` : ''} | all ≤ ${fixed(fc.boundSeconds, 0)} s (N / rate + 60 s) |`,
     `| the shared TAM's email | **${int(t.digestEmails)} digests, at least ${sec(t.smallestDigestGapSeconds, 1)} apart**; ${int(t.digestEntries)} entries (${kinds})${t.doubledDigestEntries ? `, **${int(t.doubledDigestEntries)} doubled**` : ''}; **${int(t.perTicketEmails)} per-ticket emails** | ≤ 1 digest per ${period}; no per-ticket email |`,
-    `| the shared TAM's calls | ${int(t.calls)} calls${t.calls > 1 ? `, at least ${sec(t.smallestCallGapSeconds, 1)} apart` : ''}; ${int(f.attempts.rateLimited)} attempts \`rate-limited\` | ≤ 1 per ${period}, ≤ ${p.CALLS_PER_NUMBER_PER_HOUR} per hour |`,
+    `| the shared TAM's calls | ${int(t.calls)} calls${t.calls > 1 ? `, at least ${sec(t.smallestCallGapSeconds, 1)} apart` : ''}; ${attempts(f.attempts.rateLimited)} \`rate-limited\` | ≤ 1 per ${period}, ≤ ${p.CALLS_PER_NUMBER_PER_HOUR} per hour |`,
     `| tickets whose TAM briefing is in a digest | ${int(t.ticketsBriefedInDigest)} of ${int(f.tickets.opened)}${t.ticketsNotInTamMail ? `; **${int(t.ticketsNotInTamMail)} in no TAM mail**` : ''} | all |`,
-    `| each tenant contact: one call, one follow-up, one final email | calls ${once(f.contacts.calls)}; follow-ups ${once(f.contacts.followups)}; final emails ${once(f.contacts.finals)}${f.contacts.strayMails ? `; **${int(f.contacts.strayMails)} stray mails**` : ''}; ${failed ? `**${int(failed)} attempts failed or unknown**` : 'no attempt failed or unknown'} | all, once |`,
+    `| each tenant contact: one call, one follow-up, one final email | calls ${once(f.contacts.calls)}; follow-ups ${once(f.contacts.followups)}; final emails ${once(f.contacts.finals)}${f.contacts.strayMails ? `; **${int(f.contacts.strayMails)} stray mails**` : ''}; ${failed ? `**${attempts(failed)} failed or unknown**` : 'no attempt failed or unknown'} | all, once |`,
     `| call queue (\`/metrics\`) | ${f.callQueue.exported ? `longest ${int(f.callQueue.maxLength)} calls, oldest ${sec(f.callQueue.maxOldestSeconds, 0)}` : 'not exported'}; \`/readyz\` not ready in ${int(f.readyz.notReady)} of ${int(f.readyz.samples)} samples | — |`,
     `| service peak RSS (one process, all roles) | **${mib(f.peakRssBytes)}** | < 400 MB |`,
     `| every walk finished (\`awaiting_response\`, all mail in) | ${f.walksDone ? `${sec(f.walksDoneSeconds, 0)} after the surge began` : `**not within ${int(p.WALK_WAIT_SECONDS)} s**`} (whole run ${sec(f.totalSeconds, 0)}) | — |`,

@@ -91,7 +91,8 @@ export function startNotifier(deps: NotifierDeps) {
     pollLoop({ name: 'notifier.call_commands', idleMs, tick: commandsTick, onError }),
     pollLoop({ name: 'notifier', idleMs, tick: attemptsTick, onError }),
     ...Array.from({ length: Math.min(deps.config.callsPerSecond, MAX_DIALERS) }, (_, i) => pollLoop({ name: `notifier.dialer.${i}`, idleMs, tick: dial, onError })),
-    ...(deps.config.digestMinutes > 0 ? [pollLoop({ name: 'notifier.digests', idleMs, tick: () => digestTick(deps, log, metrics, claimOptions(), nudge), onError })] : []),
+    // Also with DIGEST_MINUTES=0 (nothing new is held): digests still collecting when it was set go out at once.
+    pollLoop({ name: 'notifier.digests', idleMs, tick: () => digestTick(deps, log, metrics, claimOptions(), nudge), onError }),
   ];
   function nudge() {
     for (const l of loops) l.nudge();

@@ -24,7 +24,10 @@ export function renderDigest(entries: DigestEntry[], recipient: Recipient, perio
   const tenants = new Set(entries.map((e) => e.view.tenantId)).size;
   const subject = `[abuse-desk] Digest: ${plural(entries.length, 'message')} on ${plural(tickets, 'ticket')} for ${plural(tenants, 'tenant')}`;
   const greeting = recipient.name ? `Hello ${recipient.name},` : 'Hello,';
-  const lead = `You are a contact of several tenants, so instead of one email per ticket you get one digest at most every ${plural(periodMinutes, 'minute')}. Since the last one:`;
+  const lead =
+    periodMinutes > 0
+      ? `You are a contact of several tenants, so instead of one email per ticket you get one digest at most every ${plural(periodMinutes, 'minute')}. Since the last one:`
+      : 'You are a contact of several tenants. These messages were waiting for a digest when digests were switched off:';
   const lines = entries.map((e) => {
     const v = e.view;
     return {
