@@ -56,6 +56,21 @@ export interface ApiTokensTable {
   token_hash: string;
   created_at: GeneratedTimestamp;
   revoked_at: Timestamp | null;
+  /** Who created it (`admin:<name>`), null for the bootstrap admin token (migration 20261130T1800). */
+  created_by: string | null;
+  /** Updated at most once a minute. */
+  last_used_at: Timestamp | null;
+  expires_at: Timestamp | null;
+}
+
+/** Who did what to a token (created, revoked, rotated): the audit trail outside tickets and tenants. */
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor: string;
+  type: string;
+  subject: string;
+  data: Json<unknown> | null;
 }
 
 /** A dedupe key (migration 20261130T1200): partitioned by the minute it was first seen. */
@@ -280,6 +295,7 @@ export interface Database {
   call_commands: CallCommandsTable;
   call_slots: CallSlotsTable;
   digests: DigestsTable;
+  audit_events: AuditEventsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;
   outbox_deliveries: OutboxDeliveriesTable;

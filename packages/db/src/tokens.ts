@@ -8,27 +8,110 @@ export const hashToken = (token: string) => createHash('sha256').update(token).d
 /** 256 random bits, URL-safe. */
 export const newSecret = (prefix: string) => prefix + randomBytes(32).toString('base64url');
 
-export async function createApiToken(db: Db, name: string, role: ApiRole): Promise<{ id: string; token: string }> {
-  const token = newSecret('adk_');
-  const row = await db.insertInto('api_tokens').values({ name, role, token_hash: hashToken(token) }).returning('id').executeTakeFirstOrThrow();
-  return { id: row.id, token };
+export interface TokenOptions {
+  /** Who creates it (`admin:<name>`); recorded on the token and in the audit trail. */
+  createdBy?: string;
+  expiresAt?: Date | null;
+  now?: Date;
 }
 
-export async function findApiToken(db: Db, token: string) {
-  return db
+/** Records who did what to a token (or another non-ticket subject) in the audit trail. */
+export async function recordAudit(db: Db, e: { at: Date; actor: string; type: string; subject: string; data?: Record<string, unknown> }) {
+  await db.insertInto('audit_events').values({ at: e.at, actor: e.actor, type: e.type, subject: e.subject, data: e.data ? JSON.stringify(e.data) : null }).execute();
+}
+
+export async function createApiToken(db: Db, name: string, role: ApiRole, o: TokenOptions = {}): Promise<{ id: string; token: string }> {
+  const token = newSecret('adk_');
+  const now = o.now ?? new Date();
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('api_tokens')
+      .values({ name, role, token_hash: hashToken(token), created_at: now, created_by: o.createdBy ?? null, expires_at: o.expiresAt ?? null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (o.createdBy) await recordAudit(trx, { at: now, actor: o.createdBy, type: 'token.created', subject: `token:${row.id}`, data: { name, role, expiresAt: o.expiresAt?.toISOString() ?? null } });
+    return { id: row.id, token };
+  });
+}
+
+/** How often a token's last use is written: at most once a minute, not on every request. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The token's principal while it is neither revoked nor expired; notes its use at most once a minute. */
+export async function findApiToken(db: Db, token: string, now = new Date()) {
+  const row = await db
     .selectFrom('api_tokens')
-    .select(['id', 'name', 'role'])
+    .select(['id', 'name', 'role', 'last_used_at'])
     .where('token_hash', '=', hashToken(token))
     .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .executeTakeFirst();
+  if (!row) return undefined;
+  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
+    await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
+  }
+  return { id: row.id, name: row.name, role: row.role };
+}
+
+export interface TokenListItem {
+  id: string;
+  name: string;
+  role: ApiRole;
+  createdAt: Date;
+  createdBy: string | null;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** Every token, newest first (revoked and expired ones too: the list is also the record). */
+export async function listApiTokens(db: Db): Promise<TokenListItem[]> {
+  const rows = await db.selectFrom('api_tokens').select(['id', 'name', 'role', 'created_at', 'created_by', 'last_used_at', 'expires_at', 'revoked_at']).orderBy('created_at', 'desc').orderBy('id').execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at, createdBy: r.created_by, lastUsedAt: r.last_used_at, expiresAt: r.expires_at, revokedAt: r.revoked_at }));
+}
+
+/** Revokes a token at once (every api process reads tokens from the database on each request). */
+export async function revokeApiToken(db: Db, id: string, actor: string, now = new Date()): Promise<'revoked' | 'already' | 'unknown'> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('api_tokens').select(['id', 'name', 'revoked_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!row) return 'unknown';
+    if (row.revoked_at) return 'already';
+    await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+    await recordAudit(trx, { at: now, actor, type: 'token.revoked', subject: `token:${id}`, data: { name: row.name } });
+    return 'revoked';
+  });
+}
+
+/**
+ * Rotates a token: a new one with the same name, role and expiry, and the old one revoked, in one
+ * transaction — how the bootstrap admin token (generated or ADMIN_TOKEN) is replaced without a restart.
+ */
+export async function rotateApiToken(db: Db, id: string, actor: string, now = new Date()): Promise<{ id: string; token: string; name: string; role: ApiRole; expiresAt: Date | null } | null> {
+  return db.transaction().execute(async (trx) => {
+    const old = await trx.selectFrom('api_tokens').select(['id', 'name', 'role', 'expires_at']).where('id', '=', id).where('revoked_at', 'is', null).forUpdate().executeTakeFirst();
+    if (!old) return null;
+    const token = newSecret('adk_');
+    const row = await trx
+      .insertInto('api_tokens')
+      .values({ name: old.name, role: old.role, token_hash: hashToken(token), created_at: now, created_by: actor, expires_at: old.expires_at })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+    await recordAudit(trx, { at: now, actor, type: 'token.rotated', subject: `token:${id}`, data: { name: old.name, role: old.role, replacedBy: row.id } });
+    return { id: row.id, token, name: old.name, role: old.role, expiresAt: old.expires_at };
+  });
 }
 
 /**
  * Makes sure an admin can sign in. With ADMIN_TOKEN, that token is (re)registered; without it, a token is
  * generated at the first start only and returned so the caller prints it once.
  */
-export async function ensureAdminToken(db: Db, configured: string | undefined): Promise<{ generated: string | null }> {
+export async function ensureAdminToken(db: Db, configured: string | undefined): Promise<{ generated: string | null; configuredRevoked?: boolean }> {
   if (configured) {
+    // An ADMIN_TOKEN an admin revoked or rotated (through the API, without a restart) stays revoked, and the
+    // tokens that replaced it stay valid: the old environment value must not undo a rotation.
+    const known = await db.selectFrom('api_tokens').select('revoked_at').where('token_hash', '=', hashToken(configured)).executeTakeFirst();
+    if (known?.revoked_at) return { generated: null, configuredRevoked: true };
     // A changed ADMIN_TOKEN replaces the previous one: the old value stops working.
     await db
       .updateTable('api_tokens')

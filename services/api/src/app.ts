@@ -74,6 +74,8 @@ function baseApp(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  // The one clock of the process, also for token expiry in the auth hook.
+  app.decorate('clock', deps.clock);
   return app;
 }
 

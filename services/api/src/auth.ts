@@ -15,6 +15,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    clock: { now(): Date };
+  }
 }
 
 /** An onRequest hook admitting the given roles (and admin): it runs before the body is read or validated. */
@@ -23,8 +26,8 @@ export function requireRole(db: Db, ...roles: ApiRole[]) {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new Problem(401, 'Unauthorized', 'send Authorization: Bearer <token>');
-    const token = await findApiToken(db, match[1]!);
-    if (!token) throw new Problem(401, 'Unauthorized', 'the token is unknown or revoked');
+    const token = await findApiToken(db, match[1]!, request.server.clock.now());
+    if (!token) throw new Problem(401, 'Unauthorized', 'the token is unknown, revoked or expired');
     if (token.role !== 'admin' && !roles.includes(token.role)) {
       throw new Problem(403, 'Forbidden', `this needs the role ${[...new Set([...roles, 'admin'])].join(' or ')}; the token has the role ${token.role}`);
     }

@@ -19,6 +19,9 @@ interface Document {
 /** The operations of SPEC §7 that the document must describe (the Twilio webhooks, the resolution page and the UI stay out). */
 const EXPECTED = [
   'POST /v1/tokens',
+  'GET /v1/tokens',
+  'DELETE /v1/tokens/{id}',
+  'POST /v1/tokens/{id}/rotate',
   'PUT /v1/tenants/{tenantId}',
   'GET /v1/tenants',
   'GET /v1/tenants/{tenantId}',

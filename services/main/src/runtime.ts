@@ -88,7 +88,11 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
   const stops: (() => Promise<void>)[] = [];
 
   let generatedAdminToken: string | null = null;
-  if (roles.has('api')) generatedAdminToken = (await ensureAdminToken(db, config.adminToken)).generated;
+  if (roles.has('api')) {
+    const admin = await ensureAdminToken(db, config.adminToken);
+    generatedAdminToken = admin.generated;
+    if (admin.configuredRevoked) logger.warn({ hint: 'ADMIN_TOKEN was revoked or rotated through the API and is not accepted; remove it or set a new one' }, 'admin_token.revoked');
+  }
 
   const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger, timeoutMs: (config.workLeaseSeconds * 1000) / 3 }) : createConsoleEmailChannel({ logger });
   stops.push(() => email.close());
