@@ -79,6 +79,9 @@ const envSchema = z
       .min(0, 'must be 0 (no digests) or more')
       .max(1440, 'must be at most 1440 (a day)')
       .default(5),
+    TRUST_PROXY: optionalString
+      .transform((s) => (s === undefined ? [] : s.split(',').map((p) => p.trim()).filter(Boolean)))
+      .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'must be a comma list of IP addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1)' }))),
     WORK_LEASE_SECONDS: seconds(30).refine((s) => s >= 2, 'must be at least 2 seconds'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -118,6 +121,8 @@ export interface Config {
   countsRetentionDays: number;
   /** How long a worker holds a claimed call, email or event before another worker may take it over. */
   workLeaseSeconds: number;
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed for the client address (rate limits, logs). */
+  trustProxy: string[];
   /** Calls placed per second by all notifiers together (Twilio's account limit). */
   callsPerSecond: number;
   /** How often one number may be called in any hour, across all tickets; the call beyond becomes an email. */
@@ -163,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callRingSeconds: e.CALL_RING_SECONDS,
     callResultTimeoutSeconds: e.CALL_RESULT_TIMEOUT_SECONDS,
     workLeaseSeconds: e.WORK_LEASE_SECONDS,
+    trustProxy: e.TRUST_PROXY,
     callsPerSecond: e.TWILIO_CALLS_PER_SECOND,
     callsPerNumberPerHour: e.CALLS_PER_NUMBER_PER_HOUR,
     digestMinutes: e.DIGEST_MINUTES,

@@ -15,6 +15,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { clientProblem, refuseNul } from './hardening.js';
 import { componentsInUse } from './openapi.js';
 import { Problem, registerErrorHandler, sendProblem } from './problems.js';
 import { opsRoutes } from './routes/ops.js';
@@ -69,6 +70,11 @@ function baseApp(deps: ApiDeps): FastifyInstance {
     frameworkErrors: (err, _request, reply) => {
       void sendProblem(reply, new Problem(err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'Bad Request', err.message));
     },
+    // …and so do the refusals of Node's HTTP parser, before there is a request at all (a header too large,
+    // a malformed request line).
+    clientErrorHandler: clientProblem,
+    // Behind a reverse proxy: the client's address from X-Forwarded-For, believed only from these proxies.
+    trustProxy: deps.config.trustProxy.length ? deps.config.trustProxy : false,
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -76,6 +82,7 @@ function baseApp(deps: ApiDeps): FastifyInstance {
   registerErrorHandler(app);
   // The one clock of the process, also for token expiry in the auth hook.
   app.decorate('clock', deps.clock);
+  app.addHook('preValidation', refuseNul);
   return app;
 }
 
