@@ -3,12 +3,11 @@
 // tenants tripping at once through HTTP ingest.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { startSmtpSink, startTwilioStandin } from '@abuse-desk/testkit';
 import type { RecordedRequest, SmtpSink, TwilioStandin } from '@abuse-desk/testkit';
 import type { Test } from 'tap';
 import { ROOT, client, prepareService, spamBurst } from './harness.js';
 import type { Service } from './harness.js';
-import { FROM } from './twilio-world.js';
+import { peers } from './twilio-world.js';
 
 export interface SurgeWorld {
   svc: Service;
@@ -20,25 +19,12 @@ export interface SurgeWorld {
 }
 
 export async function surgeWorld(t: Test, name: string, env: Record<string, string>, notifiers: number): Promise<SurgeWorld> {
-  const standin = await startTwilioStandin();
-  t.teardown(() => standin.close());
-  const sink = await startSmtpSink();
-  t.teardown(() => sink.close());
+  const { standin, sink, env: peerEnv } = await peers(t);
   const svc = await prepareService({
     name,
     arrangement: { engine: 'postgres', processes: 'four' },
     roleSets: [['api', 'counter', 'enforcer'], ...Array.from({ length: notifiers }, () => ['notifier'])],
-    env: {
-      SMTP_URL: sink.url,
-      TWILIO_ACCOUNT_SID: standin.accountSid,
-      TWILIO_AUTH_TOKEN: standin.authToken,
-      TWILIO_FROM_NUMBER: FROM,
-      TWILIO_API_BASE_URL: standin.baseUrl,
-      CALL_RING_SECONDS: '30',
-      RESOLUTION_TIMEOUT_SECONDS: '3600',
-      WORK_LEASE_SECONDS: '3',
-      ...env,
-    },
+    env: { ...peerEnv, ...env },
   });
   t.teardown(() => svc.stop());
   await svc.start();

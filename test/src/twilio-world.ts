@@ -27,26 +27,28 @@ export interface World {
   ticket(): Promise<any>;
 }
 
-export async function world(t: Test, name: string, contacts: object[], env: Record<string, string> = {}, arrangement: Arrangement = { engine: 'postgres', processes: 'one' }, beforeTrip?: (standin: TwilioStandin) => void): Promise<World> {
+/** A Twilio stand-in and an SMTP sink for a test, and the service environment that uses them. */
+export async function peers(t: Test): Promise<{ standin: TwilioStandin; sink: SmtpSink; env: Record<string, string> }> {
   const standin = await startTwilioStandin();
   t.teardown(() => standin.close());
   const sink = await startSmtpSink();
   t.teardown(() => sink.close());
-  const svc = await prepareService({
-    name,
-    arrangement,
-    env: {
-      SMTP_URL: sink.url,
-      TWILIO_ACCOUNT_SID: standin.accountSid,
-      TWILIO_AUTH_TOKEN: standin.authToken,
-      TWILIO_FROM_NUMBER: FROM,
-      TWILIO_API_BASE_URL: standin.baseUrl,
-      CALL_RING_SECONDS: '30',
-      RESOLUTION_TIMEOUT_SECONDS: '3600',
-      WORK_LEASE_SECONDS: '3',
-      ...env,
-    },
-  });
+  const env = {
+    SMTP_URL: sink.url,
+    TWILIO_ACCOUNT_SID: standin.accountSid,
+    TWILIO_AUTH_TOKEN: standin.authToken,
+    TWILIO_FROM_NUMBER: FROM,
+    TWILIO_API_BASE_URL: standin.baseUrl,
+    CALL_RING_SECONDS: '30',
+    RESOLUTION_TIMEOUT_SECONDS: '3600',
+    WORK_LEASE_SECONDS: '3',
+  };
+  return { standin, sink, env };
+}
+
+export async function world(t: Test, name: string, contacts: object[], env: Record<string, string> = {}, arrangement: Arrangement = { engine: 'postgres', processes: 'one' }, beforeTrip?: (standin: TwilioStandin) => void): Promise<World> {
+  const { standin, sink, env: peerEnv } = await peers(t);
+  const svc = await prepareService({ name, arrangement, env: { ...peerEnv, ...env } });
   t.teardown(() => svc.stop());
   await svc.start();
   const api = client(svc.baseUrl);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -86,14 +87,42 @@ function baseApp(deps: ApiDeps): FastifyInstance {
   return app;
 }
 
+/**
+ * Security headers on every response, HTML and JSON (issue 15): a Content-Security-Policy that allows no
+ * inline script or style and no framing, nosniff, X-Frame-Options DENY, and no Referer (the resolution
+ * page's URL carries its token).
+ */
+export const SECURITY_HEADERS = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' as const },
+  referrerPolicy: { policy: 'no-referrer' as const },
+  crossOriginEmbedderPolicy: false,
+};
+
 export async function buildOpsApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = baseApp(deps);
+  await app.register(helmet, SECURITY_HEADERS);
   await app.register(opsRoutes, { deps });
   return app;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = baseApp(deps);
+  await app.register(helmet, SECURITY_HEADERS);
   await app.register(formbody);
   await app.register(swagger, {
     openapi: {

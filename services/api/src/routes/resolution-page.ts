@@ -16,8 +16,11 @@ export interface ResolutionPageInput {
   form: { actionsTaken?: string; contactName?: string; error?: string; submitted?: boolean };
 }
 
-const COUNTDOWN = `<script>
-// Progressive enhancement: a live countdown; without JavaScript the page shows the minutes left.
+/** The page's style and countdown, served as files: the Content-Security-Policy allows no inline code. */
+export const RESOLVE_ASSETS = {
+  'page.css':
+    'body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}.alert{background:#fff3cd;border:1px solid #e0c36a;padding:.75rem}.error{color:#a00}textarea,input{width:100%;font:inherit;box-sizing:border-box}button{font:inherit;padding:.5rem 1rem}blockquote{border-left:3px solid #ccc;margin:0;padding-left:1rem;white-space:pre-wrap}\n',
+  'countdown.js': `// Progressive enhancement: a live countdown; without JavaScript the page shows the minutes left.
 (function () {
   var el = document.getElementById('countdown');
   if (!el) return;
@@ -29,8 +32,8 @@ const COUNTDOWN = `<script>
   tick();
   setInterval(tick, 1000);
 })();
-</script>
-`;
+`,
+} as const;
 
 const utc = (iso: string | Date) => `${new Date(iso).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
@@ -71,7 +74,7 @@ ${p.form.error ? `<p class="error" role="alert">${esc(p.form.error)}</p>` : ''}
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${esc(p.number)} — outbound abuse on ${esc(p.tenantName)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}.alert{background:#fff3cd;border:1px solid #e0c36a;padding:.75rem}.error{color:#a00}textarea,input{width:100%;font:inherit;box-sizing:border-box}button{font:inherit;padding:.5rem 1rem}blockquote{border-left:3px solid #ccc;margin:0;padding-left:1rem;white-space:pre-wrap}</style>
+<link rel="stylesheet" href="/resolve-assets/page.css">
 </head><body>
 <h1>Ticket ${esc(p.number)}: outbound abuse from ${esc(p.tenantName)}</h1>
 ${status}
@@ -80,6 +83,6 @@ ${senders}
 <h2>Usual causes</h2>
 <ul><li>A compromised mailbox password or API key</li><li>An open relay or an insecure web form</li><li>An infected machine on your network</li><li>A forwarding rule sending mail on</li><li>A mass mailing sent by mistake</li></ul>
 ${form}
-${status.includes('id="countdown"') ? COUNTDOWN : ''}
+${status.includes('id="countdown"') ? '<script src="/resolve-assets/countdown.js" defer></script>' : ''}
 </body></html>`;
 }

@@ -11,7 +11,7 @@ import type { ApiDeps } from '../app.js';
 import { Problem, conflict } from '../problems.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { FastifyReply } from 'fastify';
-import { resolutionPage } from './resolution-page.js';
+import { RESOLVE_ASSETS, resolutionPage } from './resolution-page.js';
 
 const TokenParams = z.object({ token: z.string().min(1).max(200) });
 const unknownTicket = () => new Problem(404, 'Not Found', 'no open ticket matches this ticket number and token');
@@ -85,6 +85,14 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
     });
   };
   const notFoundPage = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link not valid</title></head><body><h1>This link is not valid</h1><p>Use the link from the most recent abuse-desk email, or reply to that email.</p></body></html>';
+
+  // The resolution page's style and countdown script: files, because the page allows no inline code.
+  app.get('/resolve-assets/:file', { schema: { hide: true, params: z.object({ file: z.enum(['page.css', 'countdown.js']) }) } }, async (request, reply) =>
+    reply
+      .type(request.params.file.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(RESOLVE_ASSETS[request.params.file]),
+  );
 
   app.get('/resolve/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
     limit(reply, [perAddress, `ip:${request.ip}`]);
