@@ -2,7 +2,7 @@
 // process per role) against PGlite or PostgreSQL, with a real SMTP server catching the emails.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,17 @@ import pg from 'pg';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'services/main/dist/main.js');
 export const ADMIN_TOKEN = 'adk_e2e_admin_token_0123456789abcdef';
+
+/**
+ * Notes a secret the tests created or were given, for scripts/check-log-secrets.mjs: after the suite, no
+ * service log may contain it.
+ */
+export function recordSecret(secret: string) {
+  const dir = path.join(ROOT, 'test-artifacts', 'secrets');
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(path.join(dir, `${process.pid}.txt`), `${secret}\n`);
+}
+recordSecret(ADMIN_TOKEN);
 
 export type Arrangement = { engine: 'pglite' | 'postgres'; processes: 'one' | 'four' };
 export const ARRANGEMENTS: Arrangement[] = [
@@ -170,6 +181,8 @@ export function client(baseUrl: string, token: string = ADMIN_TOKEN) {
     } catch {
       // not JSON (HTML pages)
     }
+    const shown = (parsed as { token?: unknown } | null)?.token;
+    if (typeof shown === 'string') recordSecret(shown);
     return { status: res.status, body: parsed as T };
   };
 }

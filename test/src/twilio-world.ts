@@ -3,7 +3,7 @@
 import { ALICE as KIT_ALICE, BOB as KIT_BOB, TAM, signedPost, startSmtpSink, startTwilioStandin, waitUntil } from '@abuse-desk/testkit';
 import type { SmtpSink, TwilioStandin } from '@abuse-desk/testkit';
 import type { Test } from 'tap';
-import { client, prepareService, spamBurst } from './harness.js';
+import { client, prepareService, recordSecret, spamBurst } from './harness.js';
 import type { Arrangement, Service } from './harness.js';
 
 export const FROM = '+15005550006';
@@ -31,6 +31,7 @@ export interface World {
 export async function peers(t: Test): Promise<{ standin: TwilioStandin; sink: SmtpSink; env: Record<string, string> }> {
   const standin = await startTwilioStandin();
   t.teardown(() => standin.close());
+  recordSecret(standin.authToken);
   const sink = await startSmtpSink();
   t.teardown(() => sink.close());
   const env = {

@@ -1,6 +1,7 @@
 // Builds the process from its configuration: database, logger, channels, the roles in ROLES, and the
 // HTTP server (the full API with the api role, health and metrics only without it).
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { buildApp, buildOpsApp, redactUrl } from '@abuse-desk/api';
@@ -94,7 +95,7 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
     if (admin.configuredRevoked) logger.warn({ hint: 'ADMIN_TOKEN was revoked or rotated through the API and is not accepted; remove it or set a new one' }, 'admin_token.revoked');
   }
 
-  const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger, timeoutMs: (config.workLeaseSeconds * 1000) / 3 }) : createConsoleEmailChannel({ logger });
+  const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger, timeoutMs: (config.workLeaseSeconds * 1000) / 3 }) : createConsoleEmailChannel({ logger, outboxDir: path.join(config.dataDir, 'outbox') });
   stops.push(() => email.close());
   // Real credentials always mean real calls: the console channel is never used when they are given.
   const voice = config.twilio
