@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need (pnpm packages; kcat and chromium from Debian when missing; starts the
 # local PostgreSQL if it is stopped), type-checks and builds everything, checks that each package.json lists
-# exactly what its package imports (scripts/check-deps.mjs), then runs every test with tap.
+# exactly what its package imports (scripts/check-deps.mjs), then runs every test with tap, and last checks
+# that no service log the tests wrote holds a token (scripts/check-log-secrets.mjs).
 # Database tests run on embedded PGlite and on PostgreSQL at TEST_DATABASE_URL: PostgreSQL is required,
 # and the script stops with a message saying so when it is missing or does not answer.
 set -euo pipefail
