@@ -132,8 +132,8 @@ export function pollLoop(o: { name: string; idleMs: number; tick: () => Promise<
       nudged = false;
       try {
         const r = await o.tick();
-        if (typeof r === 'number') worked = r;
-        else ({ worked, idleMs } = { worked: r.worked, idleMs: Math.min(o.idleMs, r.idleMs) });
+        worked = typeof r === 'number' ? r : r.worked;
+        if (typeof r !== 'number') idleMs = Math.min(o.idleMs, r.idleMs);
       } catch (err) {
         o.onError(err);
       }

@@ -1,6 +1,6 @@
 // API bearer tokens and ticket resolution tokens: random, shown once, stored only as SHA-256 hashes.
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiRole } from '@abuse-desk/contracts';
+import type { ApiRole, TokenInfo } from '@abuse-desk/contracts';
 import type { Db } from './connect.js';
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -53,21 +53,20 @@ export async function findApiToken(db: Db, token: string, now = new Date()) {
   return { id: row.id, name: row.name, role: row.role };
 }
 
-export interface TokenListItem {
-  id: string;
-  name: string;
-  role: ApiRole;
-  createdAt: Date;
-  createdBy: string | null;
-  lastUsedAt: Date | null;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-}
-
-/** Every token, newest first (revoked and expired ones too: the list is also the record). */
-export async function listApiTokens(db: Db): Promise<TokenListItem[]> {
+/** Every token as an admin sees it, newest first (revoked and expired ones too: the list is also the record). */
+export async function listApiTokens(db: Db, now: Date): Promise<TokenInfo[]> {
   const rows = await db.selectFrom('api_tokens').select(['id', 'name', 'role', 'created_at', 'created_by', 'last_used_at', 'expires_at', 'revoked_at']).orderBy('created_at', 'desc').orderBy('id').execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at, createdBy: r.created_by, lastUsedAt: r.last_used_at, expiresAt: r.expires_at, revokedAt: r.revoked_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    createdAt: r.created_at.toISOString(),
+    createdBy: r.created_by,
+    lastUsedAt: r.last_used_at?.toISOString() ?? null,
+    expiresAt: r.expires_at?.toISOString() ?? null,
+    revokedAt: r.revoked_at?.toISOString() ?? null,
+    active: !r.revoked_at && (!r.expires_at || r.expires_at > now),
+  }));
 }
 
 /** Revokes a token at once (every api process reads tokens from the database on each request). */

@@ -34,14 +34,15 @@ async function sendDigest(deps: NotifierDeps, d: Claimed<Digest>, log: Logger, m
     metrics.digests.inc({ channel: 'email', result: 'empty' });
     return;
   }
-  // One resolution link per ticket, however many of its messages the digest carries.
-  const links = new Map<string, string>();
-  const entries: DigestEntry[] = [];
-  for (const a of items) {
-    if (!links.has(a.ticket_id)) links.set(a.ticket_id, `${deps.config.publicBaseUrl}/resolve/${await issueResolutionToken(deps.db, a.ticket_id, now)}`);
-    const view = await messageView(deps.db, a.ticket_id, links.get(a.ticket_id)!);
-    if (view) entries.push({ kind: a.kind as EmailKind, view, ticketUrl: `${deps.config.publicBaseUrl}/ui/tickets/${encodeURIComponent(view.number)}` });
+  // One resolution link and one view per ticket, however many of its messages the digest carries.
+  const views = new Map<string, Awaited<ReturnType<typeof messageView>>>();
+  for (const ticketId of new Set(items.map((a) => a.ticket_id))) {
+    views.set(ticketId, await messageView(deps.db, ticketId, `${deps.config.publicBaseUrl}/resolve/${await issueResolutionToken(deps.db, ticketId, now)}`));
   }
+  const entries: DigestEntry[] = items.flatMap((a) => {
+    const view = views.get(a.ticket_id);
+    return view ? [{ kind: a.kind as EmailKind, view, ticketUrl: `${deps.config.publicBaseUrl}/ui/tickets/${encodeURIComponent(view.number)}` }] : [];
+  });
   const first = items[0]!;
   const rendered = renderDigest(entries, { name: first.contact_name, timezone: first.timezone }, deps.config.digestMinutes);
   try {
@@ -49,7 +50,7 @@ async function sendDigest(deps: NotifierDeps, d: Claimed<Digest>, log: Logger, m
     await markDigestSent(deps.db, d, sent.providerRef, items.length, deps.clock.now());
     metrics.digests.inc({ channel: 'email', result: 'sent' });
     for (const a of items) metrics.attempts.inc({ channel: 'email', kind: a.kind, outcome: 'sent' });
-    log.info({ items: items.length, tickets: links.size }, 'digest.sent');
+    log.info({ items: items.length, tickets: views.size }, 'digest.sent');
   } catch (err) {
     const next = await markDigestFailed(deps.db, d, err instanceof Error ? err.message : String(err), deps.clock.now());
     metrics.digests.inc({ channel: 'email', result: next === 'failed' ? 'failed' : 'retry' });
