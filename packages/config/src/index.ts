@@ -28,6 +28,8 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
   );
 
+const isLoopback = (host: string) => ['localhost', '127.0.0.1', '[::1]'].includes(host);
+
 const envSchema = z
   .object({
     DATABASE_URL: url(['postgres:', 'postgresql:']),
@@ -82,6 +84,39 @@ const envSchema = z
     TRUST_PROXY: optionalString
       .transform((s) => (s === undefined ? [] : s.split(',').map((p) => p.trim()).filter(Boolean)))
       .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'must be a comma list of IP addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1)' }))),
+    OIDC_ISSUER_URL: url(['http:', 'https:']).refine((v) => v === undefined || new URL(v).protocol === 'https:' || isLoopback(new URL(v).hostname), {
+      message: 'must be an https URL (http only for a provider on this machine: localhost, 127.0.0.1, ::1)',
+    }),
+    OIDC_CLIENT_ID: optionalString,
+    OIDC_CLIENT_SECRET: optionalString,
+    OIDC_ROLE_CLAIM: z.string().trim().min(1, 'must name a claim').default('groups'),
+    OIDC_ROLE_MAP: z
+      .string()
+      .default('abuse-desk-admins=admin,abuse-desk-agents=agent')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)
+          .map((p) => {
+            const at = p.lastIndexOf('=');
+            return { value: at > 0 ? p.slice(0, at).trim() : '', role: at > 0 ? p.slice(at + 1).trim() : '' };
+          }),
+      )
+      .pipe(
+        z
+          .array(z.object({ value: z.string().min(1), role: z.enum(['admin', 'agent']) }), {
+            error: 'must be a comma list of claim-value=role pairs, role admin or agent (e.g. abuse-desk-admins=admin,abuse-desk-agents=agent)',
+          })
+          .min(1, 'must map at least one claim value to a role'),
+      ),
+    OIDC_SCOPES: z
+      .string()
+      .default('openid email profile')
+      .transform((s) => s.split(/[\s,]+/).filter(Boolean))
+      .refine((s) => s.includes('openid'), 'must include openid'),
+    SESSION_IDLE_SECONDS: seconds(1800).refine((s) => s >= 2, 'must be at least 2 seconds'),
+    SESSION_MAX_SECONDS: seconds(12 * 3600),
     WORK_LEASE_SECONDS: seconds(30).refine((s) => s >= 2, 'must be at least 2 seconds'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -92,6 +127,13 @@ const envSchema = z
     }
     if (env.VERDICT_DEDUPE_RETENTION_SECONDS !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['VERDICT_DEDUPE_RETENTION_SECONDS'], message: 'is no longer read: set VERDICT_DEDUPE_WINDOW_SECONDS (default 3600) instead' });
+    }
+    const oidc = [env.OIDC_ISSUER_URL, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
+    if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+      ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER_URL'], message: 'OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together' });
+    }
+    if (env.SESSION_MAX_SECONDS < env.SESSION_IDLE_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['SESSION_MAX_SECONDS'], message: 'must be at least SESSION_IDLE_SECONDS' });
     }
     if (env.ENFORCEMENT_WEBHOOK_URL && !env.ENFORCEMENT_WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['ENFORCEMENT_WEBHOOK_SECRET'], message: 'is required when ENFORCEMENT_WEBHOOK_URL is set' });
@@ -123,6 +165,10 @@ export interface Config {
   workLeaseSeconds: number;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed for the client address (rate limits, logs). */
   trustProxy: string[];
+  /** Single sign-on for the ticket UI; undefined: the UI signs in with an API token. */
+  oidc: { issuerUrl: string; clientId: string; clientSecret: string; roleClaim: string; roleMap: { value: string; role: 'admin' | 'agent' }[]; scopes: string[] } | undefined;
+  /** UI sessions end after this long unused, and this long after sign-in whatever happens. */
+  session: { idleSeconds: number; maxSeconds: number };
   /** Calls placed per second by all notifiers together (Twilio's account limit). */
   callsPerSecond: number;
   /** How often one number may be called in any hour, across all tickets; the call beyond becomes an email. */
@@ -169,6 +215,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callResultTimeoutSeconds: e.CALL_RESULT_TIMEOUT_SECONDS,
     workLeaseSeconds: e.WORK_LEASE_SECONDS,
     trustProxy: e.TRUST_PROXY,
+    oidc:
+      e.OIDC_ISSUER_URL && e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET
+        ? { issuerUrl: e.OIDC_ISSUER_URL, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, roleClaim: e.OIDC_ROLE_CLAIM, roleMap: e.OIDC_ROLE_MAP, scopes: e.OIDC_SCOPES }
+        : undefined,
+    session: { idleSeconds: e.SESSION_IDLE_SECONDS, maxSeconds: e.SESSION_MAX_SECONDS },
     callsPerSecond: e.TWILIO_CALLS_PER_SECOND,
     callsPerNumberPerHour: e.CALLS_PER_NUMBER_PER_HOUR,
     digestMinutes: e.DIGEST_MINUTES,

@@ -9,3 +9,4 @@ export * from './tenants.js';
 export * from './tickets.js';
 export * from './tokens.js';
 export * from './enforcement.js';
+export * from './sessions.js';

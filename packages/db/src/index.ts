@@ -18,3 +18,4 @@ export * from './metrics.js';
 export * from './calls.js';
 export * from './pacing.js';
 export * from './digests.js';
+export * from './sessions.js';

@@ -227,6 +227,34 @@ export interface CallCommandsTable {
   completed_at: Timestamp | null;
 }
 
+/** A signed-in browser of the ticket UI (migration 20261130T2000); the cookie holds the token, this its hash. */
+export interface UiSessionsTable {
+  id: Generated<string>;
+  token_hash: string;
+  method: 'oidc' | 'token';
+  role: 'admin' | 'agent';
+  /** The identity provider's subject (oidc sessions). */
+  subject: string | null;
+  email: string | null;
+  name: string;
+  /** How the session's actions are recorded in ticket events and the audit trail. */
+  actor: string;
+  /** The API token a token sign-in used: revoking it ends the session. */
+  api_token_id: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
+/** An OpenID Connect sign-in between the redirect to the provider and its callback (ten minutes at most). */
+export interface SignInRequestsTable {
+  state_hash: string;
+  code_verifier: string;
+  nonce: string;
+  return_to: string;
+  created_at: Timestamp;
+}
+
 export interface ResolutionTokensTable {
   token_hash: string;
   ticket_id: string;
@@ -296,6 +324,8 @@ export interface Database {
   call_slots: CallSlotsTable;
   digests: DigestsTable;
   audit_events: AuditEventsTable;
+  ui_sessions: UiSessionsTable;
+  sign_in_requests: SignInRequestsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;
   outbox_deliveries: OutboxDeliveriesTable;

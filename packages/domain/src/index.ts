@@ -7,3 +7,4 @@ export * from './engine.js';
 export * from './windows.js';
 export * from './senders.js';
 export * from './partitions.js';
+export * from './sign-in.js';

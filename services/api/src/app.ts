@@ -6,6 +6,7 @@ import type { Db } from '@abuse-desk/db';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
@@ -22,6 +23,7 @@ import { Problem, registerErrorHandler, sendProblem } from './problems.js';
 import { opsRoutes } from './routes/ops.js';
 import { policyRoutes } from './routes/policy.js';
 import { resolutionRoutes } from './routes/resolutions.js';
+import { sessionRoutes } from './routes/session.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -124,13 +126,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = baseApp(deps);
   await app.register(helmet, SECURITY_HEADERS);
   await app.register(formbody);
+  await app.register(cookie);
+  app.decorate('uiSessions', { limits: deps.config.session, secure: new URL(deps.config.publicBaseUrl).protocol === 'https:' });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'abuse-desk', version: '0.1.0', description: 'Outbound-abuse detection and tenant suspension for multi-tenant mail platforms.' },
       servers: [{ url: deps.config.publicBaseUrl }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'abuse-desk-session', description: 'the ticket UI\'s session (`__Host-abuse-desk-session` over https); changes also need the X-CSRF-Token header from GET /v1/session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
     transformObject: componentsInUse,
@@ -138,6 +147,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(opsRoutes, { deps });
+  await app.register(sessionRoutes, { deps });
   await app.register(tokenRoutes, { deps });
   await app.register(tenantRoutes, { deps });
   await app.register(policyRoutes, { deps });

@@ -1,5 +1,7 @@
 // What the api writes to the log about a request must not carry its secrets: resolution tokens travel in
-// the path of the resolution page, so every URL that is logged goes through redactUrl.
+// the path of the resolution page, and the identity provider's one-time code and state in the query of the
+// sign-in callback, so every URL that is logged goes through redactUrl.
 
-/** Request URLs without secrets: resolution tokens travel in the path. */
-export const redactUrl = (url: string) => url.replace(/\/resolve\/[^/?#]+/, '/resolve/[redacted]');
+/** Request URLs without secrets: resolution tokens in the path, OIDC `code` and `state` in the query. */
+export const redactUrl = (url: string) =>
+  url.replace(/\/resolve\/[^/?#]+/, '/resolve/[redacted]').replace(/([?&](?:code|state|session_state)=)[^&#]*/g, '$1[redacted]');

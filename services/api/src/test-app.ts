@@ -42,14 +42,14 @@ export interface TestApi {
 export const RESOLUTION_TIMEOUT_SECONDS = 3600;
 
 /** The api over a fresh, migrated database of `engine`; closed (and the database dropped) at teardown. */
-export async function openTestApi(t: { teardown(fn: () => unknown): void }, engine: Engine): Promise<TestApi> {
+export async function openTestApi(t: { teardown(fn: () => unknown): void }, engine: Engine, env: Record<string, string> = {}): Promise<TestApi> {
   const h = await openTestDb(engine, process.env);
   t.teardown(async () => {
     await h.db.destroy();
     if (h.url) await backendsGone(h.url);
     await h.close();
   });
-  const config = loadConfig({ RESOLUTION_TIMEOUT_SECONDS: String(RESOLUTION_TIMEOUT_SECONDS), PUBLIC_BASE_URL: 'http://abuse.test' });
+  const config = loadConfig({ RESOLUTION_TIMEOUT_SECONDS: String(RESOLUTION_TIMEOUT_SECONDS), PUBLIC_BASE_URL: 'http://abuse.test', ...env });
   const clock = new TestClock();
   const registry = new Registry();
   const app = await buildApp({ db: h.db, config, logger: pino({ level: 'silent' }), clock, registry, readiness: [] });

@@ -35,6 +35,11 @@ export const REDACT = [
   '*.secret',
   'smtpUrl',
   '*.smtpUrl',
+  'clientSecret',
+  '*.clientSecret',
+  'req.headers.cookie',
+  'headers.cookie',
+  'cookie',
 ];
 
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
