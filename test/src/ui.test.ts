@@ -4,31 +4,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startSmtpSink, waitUntil } from '@abuse-desk/testkit';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
 import t from 'tap';
-import type { Test } from 'tap';
+import { launchChromium, openPage } from './browser.js';
 import { ADMIN_TOKEN, CONTACTS, NO_DIGESTS, ROOT, client, prepareService, spamBurst } from './harness.js';
 
 const SHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-
-/**
- * A fresh page; any console error fails the test, except Chromium's own line for a request the test
- * makes fail on purpose (`expected`: the HTTP statuses the step provokes, e.g. 401 for a wrong token).
- */
-async function openPage(t: Test, browser: Browser, width = 1280, expected: number[] = []): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  const errors: string[] = [];
-  const provoked = (text: string) => expected.some((status) => text.includes(`Failed to load resource: the server responded with a status of ${status}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !provoked(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { page, errors };
-}
 
 t.test('the agent UI and the tenant resolution page in Chromium', async (t) => {
   mkdirSync(SHOTS, { recursive: true });
@@ -50,8 +30,7 @@ t.test('the agent UI and the tenant resolution page in Chromium', async (t) => {
   const other: string = (await api('POST', '/v1/verdicts', spamBurst('globex'))).body.ticketsOpened[0];
   const agentToken = (await api('POST', '/v1/tokens', { name: 'dana', role: 'agent' })).body.token;
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  t.teardown(() => browser.close());
+  const browser = await launchChromium(t);
 
   await t.test('an agent signs in, finds the ticket in the queue, sees the walk, records a contact as reached and resolves it; the queue follows', async (t) => {
     const { page, errors } = await openPage(t, browser, 1280, [401]);
@@ -62,6 +41,10 @@ t.test('the agent UI and the tenant resolution page in Chromium', async (t) => {
     await page.getByLabel('API token').fill(agentToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+    t.equal(await page.getByTestId('signed-in-as').textContent(), 'dana (agent)', 'the header names who is signed in');
+    const kept = String(await page.evaluate('JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }) + document.cookie'));
+    t.notMatch(kept, agentToken, 'the token is kept nowhere a script can read');
+    t.equal(await page.evaluate('document.cookie'), '', 'the session cookie is HttpOnly');
     const row = page.getByRole('link', { name: new RegExp(number) });
     await row.waitFor();
     t.ok(await page.getByRole('link', { name: new RegExp(other) }).isVisible(), 'both open tickets are listed');
@@ -96,6 +79,12 @@ t.test('the agent UI and the tenant resolution page in Chromium', async (t) => {
     await page.getByRole('link', { name: new RegExp(other) }).waitFor();
     await waitUntil(async () => !(await page.getByRole('link', { name: new RegExp(number) }).isVisible()), { timeoutMs: 15_000, message: 'the resolved ticket stayed in the open queue' });
     t.pass('the queue no longer lists the resolved ticket');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('Signed out.').waitFor();
+    await page.reload();
+    await page.getByLabel('API token').waitFor();
+    t.pass('after sign-out a reload shows the sign-in form');
     t.same(errors, [], 'no console errors');
   });
 

@@ -1,8 +1,7 @@
-// The only way the UI talks to abuse-desk: the public HTTP API with a bearer token kept in sessionStorage.
+// The only way the UI talks to abuse-desk: the public HTTP API, signed in by the session cookie the api
+// set (HttpOnly: this code never sees a token). Every change carries the session's CSRF token.
 // The shapes of its replies are the API's own, from packages/contracts (types only: no zod in the bundle).
-import type { FieldError, Problem } from '@abuse-desk/contracts';
-
-const TOKEN_KEY = 'abuse-desk.token';
+import type { FieldError, Problem, SessionInfo } from '@abuse-desk/contracts';
 
 /** An RFC 9457 problem (or a network failure) turned into something the UI can say in words. */
 export class ApiError extends Error {
@@ -15,31 +14,31 @@ export class ApiError extends Error {
   }
 }
 
-export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
-export const setToken = (t: string) => sessionStorage.setItem(TOKEN_KEY, t);
-export const clearToken = () => sessionStorage.removeItem(TOKEN_KEY);
+/** The signed-in session's CSRF token, kept in memory only (a reload asks GET /v1/session again). */
+let csrfToken: string | null = null;
 
-let onUnauthorized: () => void = () => {};
-/** Called when a signed-in request answers 401: the token was revoked or never valid. */
-export function setUnauthorizedHandler(fn: () => void) {
+let onUnauthorized: (detail: string) => void = () => {};
+/** Called when a signed-in request answers 401: the session ended (idle, time limit, signed out elsewhere). */
+export function setUnauthorizedHandler(fn: (detail: string) => void) {
   onUnauthorized = fn;
 }
 
 interface RequestOptions {
   method?: string;
   body?: unknown;
-  /** Use this token instead of the stored one (sign-in checks a token before keeping it). */
-  token?: string;
+  /** A 401 is an answer, not a lost session (the sign-in form's own request). */
+  signingIn?: boolean;
   signal?: AbortSignal;
 }
 
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const token = opts.token ?? getToken() ?? '';
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json, application/problem+json' };
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(path, { method: opts.method ?? 'GET', headers, body: opts.body === undefined ? null : JSON.stringify(opts.body), signal: opts.signal ?? null });
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: opts.body === undefined ? null : JSON.stringify(opts.body), signal: opts.signal ?? null });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(0, 'Could not reach the server. Check your connection and try again.');
@@ -54,10 +53,35 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   if (!res.ok) {
     const p = (json ?? {}) as Partial<Problem>;
     const err = new ApiError(res.status, p.detail || p.title || `The server answered ${res.status}`, Array.isArray(p.errors) ? p.errors : []);
-    if (res.status === 401 && opts.token === undefined) onUnauthorized();
+    if (res.status === 401 && !opts.signingIn) {
+      csrfToken = null;
+      onUnauthorized(err.detail);
+    }
     throw err;
   }
   return json as T;
+}
+
+/** Who is signed in in this browser (and the CSRF token for changes), or how to sign in. */
+export async function currentSession(): Promise<SessionInfo> {
+  const s = await api<SessionInfo>('/v1/session', { signingIn: true });
+  csrfToken = s.signedIn ? s.csrfToken : null;
+  return s;
+}
+
+/** Exchanges an API token for a session cookie; the token itself is not kept anywhere in the browser. */
+export async function signInWithToken(token: string): Promise<SessionInfo> {
+  const s = await api<SessionInfo>('/v1/session', { method: 'POST', body: { token }, signingIn: true });
+  csrfToken = s.signedIn ? s.csrfToken : null;
+  return s;
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await api('/v1/session', { method: 'DELETE', signingIn: true });
+  } finally {
+    csrfToken = null;
+  }
 }
 
 export const isAbort = (err: unknown) => (err as Error | null)?.name === 'AbortError';

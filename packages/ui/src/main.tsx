@@ -1,7 +1,8 @@
 // The ticket UI for support agents: sign-in, the queue, tickets, tenants and dead letters, on the public API only.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { clearToken, getToken, setUnauthorizedHandler } from './api';
+import type { SessionInfo } from '@abuse-desk/contracts';
+import { currentSession, problemText, setUnauthorizedHandler, signOut as endSession } from './api';
 import { DeadLetters } from './pages/DeadLetters';
 import { Queue, forgetQueueFilters } from './pages/Queue';
 import { SignIn } from './pages/SignIn';
@@ -11,17 +12,30 @@ import { BASE, parseRoute, usePathname } from './router';
 import './styles.css';
 
 function App() {
-  const [signedIn, setSignedIn] = useState(() => !!getToken());
+  // null while the first GET /v1/session is on its way.
+  const [session, setSession] = useState<SessionInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const path = usePathname();
   const route = parseRoute(path);
+  const signedIn = session?.signedIn === true;
+
+  const ask = (then?: string) =>
+    currentSession()
+      .then((s) => {
+        setSession(s);
+        if (then !== undefined) setNotice(then);
+      })
+      .catch((err) => {
+        setSession({ signedIn: false, method: 'token', signInUrl: null });
+        setNotice(problemText(err));
+      });
 
   useEffect(() => {
-    setUnauthorizedHandler(() => {
-      clearToken();
+    void ask();
+    setUnauthorizedHandler((detail) => {
       forgetQueueFilters();
-      setNotice('Your token is no longer accepted. Sign in again.');
-      setSignedIn(false);
+      // Ask again: the session ended (idle, time limit, signed out in another tab); say why on the sign-in page.
+      void ask(`You were signed out: ${detail}.`);
     });
   }, []);
 
@@ -31,23 +45,29 @@ function App() {
     document.title = signedIn ? `${what} · abuse-desk` : 'Sign in · abuse-desk';
   }, [path, signedIn]);
 
-  if (!signedIn) {
+  if (session === null) return <main id="main" aria-busy="true" class="signin" />;
+
+  if (!session.signedIn) {
     return (
       <SignIn
+        session={session}
         notice={notice}
-        onSignedIn={() => {
+        onSignedIn={(s) => {
           setNotice(null);
-          setSignedIn(true);
+          setSession(s);
         }}
       />
     );
   }
 
-  const signOut = () => {
-    clearToken();
+  const signOut = async () => {
     forgetQueueFilters();
-    setNotice('Signed out.');
-    setSignedIn(false);
+    try {
+      await endSession();
+      await ask('Signed out.');
+    } catch (err) {
+      setNotice(problemText(err));
+    }
   };
 
   return (
@@ -67,6 +87,9 @@ function App() {
             Dead letters
           </a>
         </nav>
+        <span class="who" data-testid="signed-in-as">
+          {session.email ?? session.name} ({session.role})
+        </span>
         <button type="button" class="signout" onClick={signOut}>
           Sign out
         </button>

@@ -1,8 +1,31 @@
-// Sign in with an API token: checked against GET /v1/tickets?limit=1 before it is kept (sessionStorage only).
+// Sign-in: through the identity provider where one is configured, else with an API token that the api
+// exchanges for a session cookie (the token is not kept in the browser).
+import type { SessionInfo } from '@abuse-desk/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, problemText, setToken } from '../api';
+import { ApiError, problemText, signInWithToken } from '../api';
 
-export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice: string | null }) {
+type SignedOut = Extract<SessionInfo, { signedIn: false }>;
+
+export function SignIn({ session, onSignedIn, notice }: { session: SignedOut; onSignedIn: (s: SessionInfo) => void; notice: string | null }) {
+  if (session.method === 'oidc' && session.signInUrl) {
+    const href = `${session.signInUrl}?returnTo=${encodeURIComponent(location.pathname)}`;
+    return (
+      <main class="signin" id="main">
+        <h1>abuse-desk</h1>
+        <p class="muted">Outbound-abuse tickets. Sign in with your company account.</p>
+        {notice ? <p class="notice">{notice}</p> : null}
+        <p class="card">
+          <a class="button primary" href={href}>
+            Sign in with single sign-on
+          </a>
+        </p>
+      </main>
+    );
+  }
+  return <TokenSignIn onSignedIn={onSignedIn} notice={notice} />;
+}
+
+function TokenSignIn({ onSignedIn, notice }: { onSignedIn: (s: SessionInfo) => void; notice: string | null }) {
   const [token, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -20,12 +43,10 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice:
     setBusy(true);
     setError(null);
     try {
-      await api('/v1/tickets?limit=1', { token: value });
-      setToken(value);
-      onSignedIn();
+      onSignedIn(await signInWithToken(value));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setError('That token is not valid');
-      else if (err instanceof ApiError && err.status === 403) setError('That token cannot read tickets');
+      else if (err instanceof ApiError && err.status === 403) setError(err.detail);
       else setError(problemText(err));
       input.current?.focus();
     } finally {
