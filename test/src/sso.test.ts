@@ -60,7 +60,7 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
   const browser = await launchChromium(t);
 
   await t.test('an agent signs in through the provider, lands on the page they asked for, works a ticket under their email, and signs out', async (t) => {
-    const { page, errors } = await openPage(t, browser);
+    const { page, errors } = await openPage(t, browser, 1280, [], [provider.issuer]);
     await page.goto(`${svc.baseUrl}/ui/tickets/${number}`);
     await signInThroughProvider(page, 'alice');
     await page.getByRole('heading', { name: new RegExp(number) }).waitFor();
@@ -80,6 +80,7 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
 
     const cookies = await page.context().cookies(svc.baseUrl);
     const session = cookies.find((c) => c.name === 'abuse-desk-session');
+    if (session) recordSecret(session.value); // no service log may hold it (scripts/check-log-secrets.mjs)
     t.ok(session?.httpOnly, 'HttpOnly');
     t.equal(session?.sameSite, 'Lax', 'SameSite=Lax');
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -91,7 +92,7 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
   });
 
   await t.test('a person whose groups grant no role is refused with a page that says why', async (t) => {
-    const { page, errors } = await openPage(t, browser, 1280, [403]);
+    const { page, errors } = await openPage(t, browser, 1280, [403], [provider.issuer]);
     await page.goto(`${svc.baseUrl}/ui/`);
     await signInThroughProvider(page, 'mallory');
     await page.getByRole('heading', { name: 'You have no role in abuse-desk' }).waitFor();
@@ -106,7 +107,7 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
   });
 
   await t.test('a session past SESSION_MAX_SECONDS returns the UI to sign-in, which works again', async (t) => {
-    const { page, errors } = await openPage(t, browser, 1280, [401]);
+    const { page, errors } = await openPage(t, browser, 1280, [401], [provider.issuer]);
     await page.goto(`${brief.baseUrl}/ui/`);
     await signInThroughProvider(page, 'alice');
     await page.getByRole('heading', { name: 'Tickets' }).waitFor();

@@ -21,6 +21,9 @@ t.test('every HTML page and JSON answer carries the security headers; the pages 
     ['/healthz', null, 200],
     ['/metrics', null, 200],
     ['/resolve-assets/countdown.js', null, 200],
+    ['/v1/session', null, 200],
+    ['/auth/oidc/login', null, 404],
+    ['/auth/oidc/callback?code=x&state=y', null, 404],
   ];
   for (const [url, as, status] of pages) {
     const r = await api.request('GET', url, { as });

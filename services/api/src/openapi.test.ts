@@ -18,6 +18,9 @@ interface Document {
 
 /** The operations of SPEC §7 that the document must describe (the Twilio webhooks, the resolution page and the UI stay out). */
 const EXPECTED = [
+  'GET /v1/session',
+  'POST /v1/session',
+  'DELETE /v1/session',
   'POST /v1/tokens',
   'GET /v1/tokens',
   'DELETE /v1/tokens/{id}',
@@ -86,6 +89,9 @@ t.test('the OpenAPI document', async (t) => {
         ...(/\{(tenantId|id)\}/.test(path) && name !== 'PUT /v1/tenants/{tenantId}' ? ['404'] : []),
         ...(/^POST \/v1\/tickets\/\{id\}\/(?!notes$)/.test(name) || name === 'POST /v1/resolutions' ? ['409'] : []),
         ...(name === 'POST /v1/resolutions' ? ['404', '429'] : []),
+        // The UI's sign-in needs no credentials but refuses a bad token; sign-out refuses a live session without its CSRF token.
+        ...(name === 'POST /v1/session' ? ['401', '403'] : []),
+        ...(name === 'DELETE /v1/session' ? ['403'] : []),
       ];
       t.same(problems.sort(), [...new Set(expected)].sort(), `${name} lists the problems it can answer with`);
     }

@@ -25,8 +25,12 @@ export const sessionCookieName = (s: UiSessionSettings) => (s.secure ? '__Host-a
 /** The OIDC sign-in's state, bound to the browser that started it (refuses sign-in CSRF). */
 export const signInCookieName = (s: UiSessionSettings) => (s.secure ? '__Secure-abuse-desk-sign-in' : 'abuse-desk-sign-in');
 
+/**
+ * A browser-session cookie (no Max-Age): gone when the browser closes, and while it is open the server
+ * judges the idle and absolute limits — so a request after them still says why it is refused.
+ */
 export function setSessionCookie(reply: FastifyReply, s: UiSessionSettings, token: string) {
-  reply.setCookie(sessionCookieName(s), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: s.secure, maxAge: s.limits.maxSeconds });
+  reply.setCookie(sessionCookieName(s), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: s.secure });
 }
 
 export function clearSessionCookie(reply: FastifyReply, s: UiSessionSettings) {

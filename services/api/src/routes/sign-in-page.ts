@@ -5,6 +5,7 @@ export const signInPage = (title: string, html: string) => `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title} · abuse-desk</title>
 <link rel="stylesheet" href="/resolve-assets/page.css">
 </head>
