@@ -105,8 +105,9 @@ export async function prepareService(o: ServiceOptions): Promise<Service> {
   const startProcess = async (index: number) => {
     generation += 1;
     const roles = roleSets[index]!;
-    const isApi = roles.includes('api');
-    const childPort = isApi ? port : await freePort();
+    // The first api process serves PUBLIC_BASE_URL; any further api process (a replica) gets its own port.
+    const isMainApi = roles.includes('api') && roleSets.findIndex((r) => r.includes('api')) === index;
+    const childPort = isMainApi ? port : await freePort();
     const log = createWriteStream(path.join(logDir, `${o.name}.${index}-${roles.join('+')}.${generation}.log`));
     const child = spawn(process.execPath, [MAIN], { env: { ...env, ROLES: roles.join(','), PORT: String(childPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log);
