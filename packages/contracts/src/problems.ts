@@ -22,10 +22,11 @@ export type Problem = z.infer<typeof Problem>;
 
 export const PROBLEM_STATUSES = {
   400: 'The request is invalid: a field, parameter or body failed validation',
-  401: 'The bearer token is missing, unknown or revoked',
-  403: 'The token lacks the role this operation needs',
+  401: 'The bearer token (or the UI session) is missing, unknown, revoked or expired',
+  403: 'The token or session lacks the role this operation needs, or a session request lacks its X-CSRF-Token',
   404: 'No such resource',
   409: 'The ticket lifecycle refuses this action in the current state',
+  415: 'The body is not of the media type this operation takes',
   429: 'Too many requests: try again after Retry-After seconds',
 } as const;
 export type ProblemStatus = keyof typeof PROBLEM_STATUSES;

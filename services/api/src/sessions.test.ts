@@ -112,13 +112,16 @@ for (const engine of ENGINES) {
       t.equal((await api.request('GET', '/v1/tickets', withCookie(cookie))).status, 401);
     });
 
-    t.test('an ingest token or an unknown one cannot sign in', async (t) => {
+    t.test('an ingest token, an unknown one or a form post cannot sign in', async (t) => {
       const ingest = await api.request('POST', '/v1/session', { as: null, body: { token: api.tokens.ingest } });
       t.equal(ingest.status, 403);
       t.match(ingest.body.detail, /ingest/);
       t.notOk(setCookie(ingest, 'abuse-desk-session'));
       const unknown = await api.request('POST', '/v1/session', { as: null, body: { token: 'adk_nothing' } });
       t.equal(unknown.status, 401);
+      const form = await api.request('POST', '/v1/session', { as: null, body: `token=${api.tokens.agent}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      t.equal(form.status, 415, 'a form post (what another site could send) cannot sign in');
+      t.notOk(setCookie(form, 'abuse-desk-session'));
       const none = await api.request('GET', '/v1/session', { as: null });
       t.same(none.body, { signedIn: false, method: 'token', signInUrl: null });
     });

@@ -64,11 +64,14 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
         summary: 'Sign in to the ticket UI with an agent or admin API token (only where no identity provider is configured)',
         security: [],
         body: TokenSignInBody,
-        response: { 200: SessionInfo, ...problemResponses(400, 401, 403) },
+        response: { 200: SessionInfo, ...problemResponses(400, 401, 403, 415) },
       },
     },
     async (request, reply) => {
       if (oidc) throw new Problem(403, 'Forbidden', `this installation signs people in with its identity provider: go to ${LOGIN_PATH}`);
+      // JSON only: a form on another site could otherwise sign this browser in as someone else (sign-in CSRF);
+      // a cross-site JSON POST needs a CORS preflight, which this api never grants.
+      if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw new Problem(415, 'Unsupported Media Type', 'send the token as JSON: {"token": "…"}');
       const now = deps.clock.now();
       const token = await findApiToken(db, request.body.token, now);
       if (!token) throw new Problem(401, 'Unauthorized', 'the token is unknown, revoked or expired');
