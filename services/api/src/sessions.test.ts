@@ -158,4 +158,7 @@ t.test('with an identity provider configured, token sign-in is off and the UI is
   t.equal(forged.status, 400, 'a callback this browser did not start is refused');
   t.match(forged.text, /cannot be finished/);
   t.equal((await storedRows(api.db, 'ui_sessions', {})).length, 0, 'no session was made');
+  let last = 0;
+  for (let i = 0; i < 30 && last !== 429; i++) last = (await api.request('GET', '/auth/oidc/login', { as: null })).status;
+  t.equal(last, 429, 'one address may start 30 sign-ins a minute (each keeps a PKCE verifier for ten minutes)');
 });

@@ -1,7 +1,8 @@
 // The resolution page a tenant opens from the email: server-rendered HTML that works without JavaScript.
 import type { Evidence } from '@abuse-desk/db';
+import { escapeHtml } from './html.js';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = escapeHtml;
 
 export interface ResolutionPageInput {
   number: string;

@@ -12,8 +12,9 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { OidcSignIn } from '../oidc.js';
 import { Problem } from '../problems.js';
+import { RateLimiter } from '../rate-limit.js';
 import { clearSessionCookie, csrfTokenOf, sessionCookieName, sessionOfRequest, setSessionCookie, signInCookieName } from '../ui-session.js';
-import { signInPage } from './sign-in-page.js';
+import { escapeHtml, messagePage } from './html.js';
 
 const LOGIN_PATH = '/auth/oidc/login';
 
@@ -22,6 +23,9 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   const settings = app.uiSessions;
   const oidc = config.oidc ? new OidcSignIn(config.oidc, config.publicBaseUrl) : null;
   const method = oidc ? ('oidc' as const) : ('token' as const);
+  // Each sign-in start stores its PKCE verifier for ten minutes: a client address may start 30 a minute.
+  const starts = new RateLimiter(30, 60_000);
+  const signInCookie = { path: '/auth/oidc/', httpOnly: true, sameSite: 'lax' as const, secure: settings.secure };
 
   const info = (s: UiSession, token: string): SessionInfo => ({
     signedIn: true,
@@ -114,10 +118,15 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   );
 
   const page = (reply: FastifyReply, code: number, title: string, text: string) =>
-    reply.code(code).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(signInPage(title, text));
+    reply.code(code).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(messagePage(title, text));
 
   app.get('/auth/oidc/login', { schema: { hide: true, querystring: z.object({ returnTo: z.string().max(2000).optional() }) } }, async (request, reply) => {
     if (!oidc) return page(reply, 404, 'Single sign-on is not configured', 'This installation signs in with an API token on the <a href="/ui/">ticket UI</a>.');
+    const allowed = starts.hit(`ip:${request.ip}`, deps.clock.now().getTime());
+    if (!allowed.allowed) {
+      reply.header('retry-after', String(allowed.retryAfterSeconds));
+      return page(reply, 429, 'Too many sign-ins', `Too many sign-ins were started from your address. Try again in ${allowed.retryAfterSeconds} s.`);
+    }
     let start;
     try {
       start = await oidc.start();
@@ -126,7 +135,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       return page(reply, 502, 'The identity provider cannot be reached', 'abuse-desk could not read the identity provider\u2019s configuration. Try again in a minute; if it persists, tell the administrator (the log says why).');
     }
     await saveSignInRequest(db, { state: start.state, codeVerifier: start.codeVerifier, nonce: start.nonce, returnTo: safeReturnPath(request.query.returnTo) }, deps.clock.now());
-    reply.setCookie(signInCookieName(settings), start.state, { path: '/auth/oidc/', httpOnly: true, sameSite: 'lax', secure: settings.secure, maxAge: 600 });
+    reply.setCookie(signInCookieName(settings), start.state, { ...signInCookie, maxAge: 600 });
     return reply.header('cache-control', 'no-store').redirect(start.url.href);
   });
 
@@ -137,7 +146,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       if (!oidc) return page(reply, 404, 'Single sign-on is not configured', 'This installation signs in with an API token on the <a href="/ui/">ticket UI</a>.');
       const again = `<a href="${LOGIN_PATH}">Sign in again</a>.`;
       const cookieState = request.cookies[signInCookieName(settings)];
-      reply.clearCookie(signInCookieName(settings), { path: '/auth/oidc/' });
+      reply.clearCookie(signInCookieName(settings), signInCookie);
       const { state, error } = request.query;
       if (error) {
         request.log.warn({ error, description: request.query.error_description }, 'oidc.sign_in.refused_by_provider');
@@ -180,5 +189,3 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
     },
   );
 };
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
