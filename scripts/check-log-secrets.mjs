@@ -12,7 +12,7 @@ const SECRETS = path.join(ROOT, 'test-artifacts', 'secrets');
 const read = (dir) => (existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : []);
 
 const secrets = new Set(read(SECRETS).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((s) => s.length >= 16)));
-const SHAPES = [/\/resolve\/(?!\[redacted\])[A-Za-z0-9_-]{32,}/, /adk_[A-Za-z0-9_-]{32,}/];
+const SHAPES = [/\/(resolve|ack)\/(?!\[redacted\])[A-Za-z0-9_-]{32,}/, /adk_[A-Za-z0-9_-]{32,}/];
 const found = [];
 const logs = read(LOGS).filter((f) => f.endsWith('.log'));
 for (const file of logs) {

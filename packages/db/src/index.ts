@@ -19,3 +19,4 @@ export * from './calls.js';
 export * from './pacing.js';
 export * from './digests.js';
 export * from './sessions.js';
+export * from './acks.js';

@@ -255,6 +255,14 @@ export interface SignInRequestsTable {
   created_at: Timestamp;
 }
 
+/** An acknowledgement link of one email (migration 20261130T2100): bound to a ticket and a contact of its list. */
+export interface AckTokensTable {
+  token_hash: string;
+  ticket_id: string;
+  contact_id: string;
+  created_at: Timestamp;
+}
+
 export interface ResolutionTokensTable {
   token_hash: string;
   ticket_id: string;
@@ -325,6 +333,7 @@ export interface Database {
   digests: DigestsTable;
   audit_events: AuditEventsTable;
   ui_sessions: UiSessionsTable;
+  ack_tokens: AckTokensTable;
   sign_in_requests: SignInRequestsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;

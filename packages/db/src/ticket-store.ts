@@ -135,7 +135,7 @@ async function persistEffect(trx: Db, t: Ticket, e: EngineEffect, ctx: PersistCo
 }
 
 /** One `cancel` command for every other live call of the ticket, claimed and carried out by the notifier. */
-async function queueCallCommands(trx: Db, ticketId: string, exceptAttemptId: string, now: Date) {
+async function queueCallCommands(trx: Db, ticketId: string, exceptAttemptId: string | null, now: Date) {
   await trx
     .insertInto('call_commands')
     .columns(['attempt_id', 'ticket_id', 'command', 'due_at', 'created_at'])
@@ -146,7 +146,7 @@ async function queueCallCommands(trx: Db, ticketId: string, exceptAttemptId: str
         .where('ticket_id', '=', ticketId)
         .where('channel', '=', 'voice')
         .where('status', 'in', [...LIVE_CALL_STATUSES])
-        .where('id', '<>', exceptAttemptId),
+        .$if(exceptAttemptId !== null, (qb) => qb.where('id', '<>', exceptAttemptId!)),
     )
     .onConflict((oc) => oc.columns(['attempt_id', 'command']).doNothing())
     .execute();

@@ -148,10 +148,14 @@ export interface MessageView {
   outboundDisabled: boolean;
   resolutionUrl: string;
   acknowledgedBy: string | null;
+  acknowledgedHow: string | null;
   deadlineIfAcknowledgedNow: Date | null;
   /** Whether the contact walk still runs. */
   walking: boolean;
 }
+
+/** How an acknowledgement came, in the words of the confirmation email. */
+const ACK_HOW: Record<string, string> = { key_press: 'by pressing 1 on our call', link: 'by the link in our email', sms: 'by SMS', agent: 'by talking to our abuse desk' };
 
 /** What an email or a call says, read at the moment it is sent. */
 export async function messageView(db: Db, ticketId: string, resolutionUrl: string, pending?: { now: Date; resolutionTimeoutSeconds: number }): Promise<MessageView | null> {
@@ -170,8 +174,11 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     .orderBy('seq', 'desc')
     .executeTakeFirst();
   let acknowledgedBy: string | null = null;
+  let acknowledgedHow: string | null = null;
   if (reached) {
     const contactId = (reached.data as { contactId?: string } | null)?.contactId;
+    const channel = (reached.data as { channel?: string; attemptId?: string } | null)?.channel ?? ((reached.data as { attemptId?: string } | null)?.attemptId ? 'key_press' : 'agent');
+    acknowledgedHow = ACK_HOW[channel] ?? null;
     const contact = (t.contacts as ContactSnapshot[]).find((c) => c.id === contactId);
     acknowledgedBy = contact ? contact.name : reached.actor;
   }
@@ -188,6 +195,7 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     outboundDisabled: t.outbound_disabled,
     resolutionUrl,
     acknowledgedBy,
+    acknowledgedHow,
     walking: t.walking,
     deadlineIfAcknowledgedNow: pending ? deadlineIfAcknowledgedNow({ state: t.state as TicketState, deadlineAt: t.deadline_at }, pending) : null,
   };

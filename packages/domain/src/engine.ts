@@ -6,7 +6,7 @@ import type { TicketState } from '@abuse-desk/contracts';
 import { DEFAULT_PROBATION } from './policy.js';
 import { isClosed, transition } from './ticket-state.js';
 import type { Command, StateEffect, TicketFacts } from './ticket-state.js';
-import type { AttemptSpec, Decision, EngineContext, EngineEffect, EngineEvent, TicketEventRecord, TicketSnapshot } from './ticket.js';
+import type { AckChannel, AttemptSpec, Decision, EngineContext, EngineEffect, EngineEvent, TicketEventRecord, TicketSnapshot } from './ticket.js';
 import { afterCall, noticeRecipients, startWalk } from './walk.js';
 import type { AttemptKind, PlannedAttempt, WalkPlan } from './walk.js';
 
@@ -106,6 +106,7 @@ export function decide(ticket: TicketSnapshot | null, event: EngineEvent, ctx: E
   if (event.type === 'trip') return decideTrip(ticket, event, ctx);
   if (!ticket) return refused(`${event.type.replace(/_/g, ' ')} needs a ticket`);
   if (event.type === 'call_ended') return decideCallEnded(ticket, event, ctx);
+  if (event.type === 'acknowledged') return decideAcknowledged(ticket, event, ctx);
   const d = new Draft(ticket, ctx);
   const command: Command = event.type === 'resolution_submitted' ? { type: 'resolution_submitted' } : event;
   const extra = event.type === 'resolution_submitted' ? { contactName: event.contactName } : {};
@@ -170,6 +171,30 @@ function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type:
   d.walkTo(plan);
   if (plan.exhausted) d.apply({ type: 'walk_exhausted' }, e.contacts.length === 0 ? 'the tenant has no contacts' : 'no contact can be called');
   return d.done(true);
+}
+
+const ACK_WORDS: Record<AckChannel, string> = { key_press: 'pressed 1', link: 'acknowledged by the email link', sms: 'acknowledged by SMS', agent: 'was reached (recorded by an agent)' };
+
+/**
+ * A contact acknowledged without a live call: the same as pressing 1 — the walk stops, the deadline starts,
+ * every live call ends, everyone is told. A TAM's acknowledgement is recorded but does not stop the walk
+ * (SPEC §8); once the ticket is past `notifying` an acknowledgement changes nothing and is refused.
+ */
+function decideAcknowledged(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'acknowledged' }>, ctx: EngineContext): Decision {
+  const contact = t.contacts.find((c) => c.id === e.contactId);
+  if (!contact) return refused('this contact is not on the ticket');
+  if (!t.walking && t.state !== 'notifying') return refused(`the ticket is ${t.state.replace(/_/g, ' ')}: there is nothing left to acknowledge`);
+  const d = new Draft(t, ctx);
+  const words = `${contact.name} ${ACK_WORDS[e.channel]}`;
+  const data = { contactId: contact.id, contactName: contact.name, channel: e.channel };
+  if (contact.role === 'tam') {
+    d.record({ type: 'acknowledged', reason: words, data });
+    return d.done(false);
+  }
+  const r = d.apply({ type: 'contact_reached', contactId: contact.id }, words, data);
+  if (!r.ok) return refused(r.detail);
+  d.effects.push({ type: 'cancel_live_calls', exceptAttemptId: null });
+  return d.done(false);
 }
 
 function decideCallEnded(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'call_ended' }>, ctx: EngineContext): Decision {

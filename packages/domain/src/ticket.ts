@@ -66,8 +66,8 @@ export type EngineEffect =
   | { type: 'create_attempts'; attempts: AttemptSpec[] }
   /** The walk stopped: its calls and follow-ups not yet started are cancelled. */
   | { type: 'cancel_pending_walk'; kinds: readonly AttemptKind[] }
-  /** Someone acknowledged: every other live call of the ticket is ended (a durable call command each). */
-  | { type: 'cancel_live_calls'; exceptAttemptId: string }
+  /** Someone acknowledged: every other live call of the ticket is ended (a durable call command each); null: every live call. */
+  | { type: 'cancel_live_calls'; exceptAttemptId: string | null }
   /** The tenant's outbound mail goes off or on, with an enforcement event (SPEC §9) in the outbox. */
   | { type: 'enforce'; action: EnforcementAction; reason: string }
   /** After a resolve: thresholds × factor until `until`, counting restarts at `since`. */
@@ -90,7 +90,12 @@ export type EngineEvent =
   | { type: 'trip'; tenantId: string; trip: Trip; evidence: Evidence; contacts: WalkContact[] }
   /** `detail`: why, when the outcome needs saying (a rate-limited call names the limit), kept on the timeline. */
   | { type: 'call_ended'; attempt: EndedAttempt; outcome: CallOutcome; detail?: string }
+  /** A contact acknowledged without a live call (issue 16): by the link in an email. */
+  | { type: 'acknowledged'; contactId: string; channel: AckChannel }
   | TicketCommand;
+
+/** How a contact acknowledged a ticket: a key press on a call, the email link, an SMS reply, or an agent recording it. */
+export type AckChannel = 'key_press' | 'link' | 'sms' | 'agent';
 
 export interface EngineContext {
   now: Date;

@@ -25,6 +25,7 @@ function sample() {
     outboundDisabled: false,
     resolutionUrl: 'https://abuse.example.net/resolve/Zm9vYmFyYmF6cXV4',
     acknowledgedBy: null as string | null,
+    acknowledgedHow: null as string | null,
   };
 }
 

@@ -20,6 +20,7 @@ import type { Registry } from 'prom-client';
 import { clientProblem, refuseNul } from './hardening.js';
 import { componentsInUse } from './openapi.js';
 import { Problem, registerErrorHandler, sendProblem } from './problems.js';
+import { acknowledgementRoutes } from './routes/acknowledgements.js';
 import { opsRoutes } from './routes/ops.js';
 import { policyRoutes } from './routes/policy.js';
 import { resolutionRoutes } from './routes/resolutions.js';
@@ -154,6 +155,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(verdictRoutes, { deps });
   await app.register(ticketRoutes, { deps });
   await app.register(resolutionRoutes, { deps });
+  await app.register(acknowledgementRoutes, { deps });
   await app.register(twilioRoutes, { deps });
   await registerUi(app);
   return app;

@@ -3,7 +3,7 @@
 // its notifier died while placing it. Calls waiting to be placed go through the dialer (dialer.ts).
 import { renderEmail } from '@abuse-desk/channels';
 import type { EmailKind } from '@abuse-desk/channels';
-import { callOutcomeOfStep, holdForDigest, isSharedAddress, issueResolutionToken, markEmailFailed, markEmailSent, messageView, recordCallOutcome } from '@abuse-desk/db';
+import { callOutcomeOfStep, holdForDigest, isSharedAddress, issueAckToken, issueResolutionToken, markEmailFailed, markEmailSent, messageView, recordCallOutcome } from '@abuse-desk/db';
 import type { Claimed, ContactAttempt } from '@abuse-desk/db';
 import { claimedCallAction } from '@abuse-desk/domain';
 import type { CallOutcome } from '@abuse-desk/domain';
@@ -52,7 +52,9 @@ export async function performAttempt(deps: NotifierDeps, a: Claimed<ContactAttem
   const view = await messageView(deps.db, a.ticket_id, `${deps.config.publicBaseUrl}/resolve/${token}`);
   if (!view) throw new Error(`ticket ${a.ticket_id} of attempt ${a.id} not found`);
   const callNotPlaced = a.kind === 'followup' && (await callOutcomeOfStep(deps.db, a)) === 'rate-limited';
-  const rendered = renderEmail(a.kind as EmailKind, view, { name: a.contact_name, timezone: a.timezone, callNotPlaced });
+  // While the walk still looks for someone, the email carries this contact's own acknowledgement link (issue 16).
+  const acknowledgeUrl = view.walking ? `${deps.config.publicBaseUrl}/ack/${await issueAckToken(deps.db, a.ticket_id, a.contact_id, now)}` : null;
+  const rendered = renderEmail(a.kind as EmailKind, view, { name: a.contact_name, timezone: a.timezone, callNotPlaced, acknowledgeUrl });
   try {
     const sent = await deps.email.send({ to: [a.address], ...rendered, messageId: `<${a.id}@abuse-desk>` });
     await markEmailSent(deps.db, a.id, sent.providerRef, deps.clock.now());

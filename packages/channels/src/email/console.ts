@@ -7,8 +7,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EmailChannel, OutgoingEmail } from '../types.js';
 
-/** Resolution links carry the ticket's token: `/resolve/<token>` → `/resolve/[redacted]`. */
-export const redactLinks = (text: string) => text.replace(/\/resolve\/[^\s/?#"'<>]+/g, '/resolve/[redacted]');
+/** Resolution and acknowledgement links carry tokens: `/resolve/<token>` → `/resolve/[redacted]`, likewise `/ack/`. */
+export const redactLinks = (text: string) => text.replace(/\/(resolve|ack)\/[^\s/?#"'<>]+/g, '/$1/[redacted]');
 
 export function createConsoleEmailChannel({ logger, outboxDir }: { logger: Logger; outboxDir?: string }): EmailChannel {
   return {

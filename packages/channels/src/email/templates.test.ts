@@ -148,3 +148,17 @@ t.test('a tenant name with a line break cannot add a header to the subject', asy
   const email = renderEmail('followup', ticket({ tenantName: 'Acme\r\nBcc: victim@example.com' }), berlin);
   t.notMatch(email.subject, /[\r\n]/);
 });
+
+t.test('while the walk looks for someone, an email carries the recipient’s acknowledgement link and says how else to acknowledge', async (t) => {
+  const url = 'https://abuse.example.net/ack/QWNrVG9rZW5Gb3JCb2I';
+  const email = renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null }), { ...berlin, acknowledgeUrl: url });
+  t.match(email.text, `${url}\n`, 'text: the link');
+  t.match(email.text, /Acknowledge here .* or press 1 when we call/, 'text: the ways to acknowledge');
+  t.match(email.html, `<a href="${url}">`, 'html: the link is clickable');
+  t.notMatch(renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null }), berlin).text, '/ack/', 'no link without one');
+});
+
+t.test('a confirmation says how the contact acknowledged', async (t) => {
+  const email = renderEmail('confirmation', ticket({ acknowledgedHow: 'by the link in our email' }), berlin);
+  t.match(email.text, /acknowledged this ticket for .+ by the link in our email\./);
+});

@@ -82,7 +82,7 @@ function wording(kind: EmailKind, view: TicketView, recipient: Recipient): Wordi
       return {
         subject: `${tag} Acknowledged: ${lowerFirst(headline)} from ${tenant} — fix due${by}`,
         lead: [
-          `${view.acknowledgedBy ?? 'A contact'} acknowledged this ticket for ${tenant}. Thank you — we have stopped calling.`,
+          `${view.acknowledgedBy ?? 'A contact'} acknowledged this ticket for ${tenant}${view.acknowledgedHow ? ` ${view.acknowledgedHow}` : ''}. Thank you — we have stopped calling.`,
           `Our filters found that ${ruleSummary(view)}.`,
           ...alreadyDisabled,
           deadlineSentence,
@@ -167,6 +167,10 @@ const senderLines = (view: TicketView) =>
 
 const SIGN_OFF = 'The abuse desk';
 
+/** What the acknowledgement link is for, and the other ways (issue 16). */
+export const ACK_LEAD =
+  'Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), or press 1 when we call:';
+
 export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipient): RenderedEmail {
   const w = wording(kind, view, recipient);
   const rows = facts(kind, view, recipient, w.deadline);
@@ -186,6 +190,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     w.action,
     view.resolutionUrl,
     '',
+    ...(recipient.acknowledgeUrl ? [ACK_LEAD, recipient.acknowledgeUrl, ''] : []),
     `— ${SIGN_OFF}`,
     '',
   ].join('\n');
@@ -205,6 +210,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     senders.length ? `<ul>${senders.map((s) => `<li>${h(s)}</li>`).join('')}</ul>` : '<p>(none recorded)</p>',
     `<p>${h(w.action)}</p>`,
     `<p><a href="${h(view.resolutionUrl)}">${h(view.resolutionUrl)}</a></p>`,
+    ...(recipient.acknowledgeUrl ? [`<p>${h(ACK_LEAD)}</p>`, `<p><a href="${h(recipient.acknowledgeUrl)}">${h(recipient.acknowledgeUrl)}</a></p>`] : []),
     `<p>— ${h(SIGN_OFF)}</p>`,
     '</body></html>',
     '',

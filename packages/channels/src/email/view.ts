@@ -24,6 +24,8 @@ export interface TicketView {
   resolutionUrl: string;
   /** For confirmation notices: who acknowledged. */
   acknowledgedBy: string | null;
+  /** …and how: `pressed 1 on our call`, `by the link in our email` (issue 16). */
+  acknowledgedHow?: string | null;
   /** While no deadline runs: the deadline an acknowledgement right now would start (for calls). */
   deadlineIfAcknowledgedNow?: Date | null;
 }
@@ -33,6 +35,11 @@ export interface Recipient {
   timezone: string | null;
   /** For a follow-up: the call was not placed (the number had its calls for the hour), so the email does not say we called. */
   callNotPlaced?: boolean;
+  /**
+   * `{PUBLIC_BASE_URL}/ack/{token}`: this recipient's acknowledgement link (issue 16), while the ticket still
+   * waits for someone to acknowledge; opening it shows a page, only its button acknowledges.
+   */
+  acknowledgeUrl?: string | null;
 }
 
 export type EmailKind = Exclude<AttemptKind, 'call' | 'tam_call'>;
