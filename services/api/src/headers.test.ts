@@ -22,6 +22,7 @@ t.test('every HTML page and JSON answer carries the security headers; the pages 
     ['/metrics', null, 200],
     ['/resolve-assets/countdown.js', null, 200],
     ['/v1/session', null, 200],
+    ['/ack/not-a-token', null, 404],
     ['/auth/oidc/login', null, 404],
     ['/auth/oidc/callback?code=x&state=y', null, 404],
   ];
