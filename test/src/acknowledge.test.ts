@@ -7,7 +7,7 @@ import path from 'node:path';
 import { waitUntil } from '@abuse-desk/testkit';
 import t from 'tap';
 import { launchChromium, openPage } from './browser.js';
-import { ROOT } from './harness.js';
+import { ADMIN_TOKEN, ROOT } from './harness.js';
 import { ALICE, BOB, TAM_PHONE, world } from './twilio-world.js';
 
 const SHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
@@ -62,6 +62,17 @@ t.test('the acknowledgement link: a GET changes nothing, the button engages the 
   const told = w.sink.messages.filter((m) => /acknowledged/i.test(m.subject ?? ''));
   t.same(told.flatMap((m) => m.envelopeTo).sort(), [ALICE.email, BOB.email, TAM_PHONE.email].sort(), 'every contact and the TAM are told');
   t.match(told[0]!.text ?? '', /Alice Admin acknowledged this ticket for .+ by the link in our email/, 'who and how');
+
+  // The agent's ticket page shows the acknowledgement on the walk timeline, with who and how.
+  const { page: agent, errors: agentErrors } = await openPage(t, browser);
+  await agent.goto(`${w.svc.baseUrl}/ui/tickets/${w.number}`);
+  await agent.getByLabel('API token').fill(ADMIN_TOKEN);
+  await agent.getByRole('button', { name: 'Sign in' }).click();
+  const ack = agent.getByTestId('acknowledgement');
+  await ack.waitFor();
+  t.match(await ack.textContent(), /email link\s*Acknowledged by Alice Admin/, 'the walk timeline shows who acknowledged and how');
+  await agent.screenshot({ path: path.join(SHOTS, 'ticket-acknowledged.png'), fullPage: true });
+  t.same(agentErrors, [], 'no console errors on the ticket page');
 
   await plain.goto(link);
   await plain.getByRole('heading', { name: `Ticket ${w.number} needs no acknowledgement now` }).waitFor();
