@@ -47,7 +47,14 @@ export async function peers(t: Test): Promise<{ standin: TwilioStandin; sink: Sm
   return { standin, sink, env };
 }
 
-export async function world(t: Test, name: string, contacts: object[], env: Record<string, string> = {}, arrangement: Arrangement = { engine: 'postgres', processes: 'one' }, beforeTrip?: (standin: TwilioStandin) => void): Promise<World> {
+export async function world(
+  t: Test,
+  name: string,
+  contacts: object[],
+  env: Record<string, string> = {},
+  arrangement: Arrangement = { engine: 'postgres', processes: 'one' },
+  beforeTrip?: (standin: TwilioStandin, api: ReturnType<typeof client>, tenant: string) => void | Promise<void>,
+): Promise<World> {
   const { standin, sink, env: peerEnv } = await peers(t);
   const svc = await prepareService({ name, arrangement, env: { ...peerEnv, ...env } });
   t.teardown(() => svc.stop());
@@ -56,7 +63,7 @@ export async function world(t: Test, name: string, contacts: object[], env: Reco
   const tenant = name.replace(/[^a-z0-9]/gi, '').toLowerCase();
   await api('PUT', `/v1/tenants/${tenant}`, { name: `Tenant ${tenant}` });
   t.equal((await api('PUT', `/v1/tenants/${tenant}/contacts`, contacts)).status, 200);
-  beforeTrip?.(standin);
+  await beforeTrip?.(standin, api, tenant);
   const number: string = (await api('POST', '/v1/verdicts', spamBurst(tenant))).body.ticketsOpened[0];
   return {
     svc,

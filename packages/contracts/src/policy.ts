@@ -10,6 +10,11 @@ export const CriticalRule = z.object({
   action: z.enum(['escalate', 'suspend']),
 });
 
+/** Issue 16: how often an unanswered contact is called before the walk moves on (default 1: no redial). */
+const CallAttempts = z.number().int().min(1, 'must be 1 to 3').max(3, 'must be 1 to 3').describe('calls to an unanswered contact before the walk moves on (1–3; default 1)');
+/** …and how long after an unanswered call the next one is placed (default 120 s). */
+const RedialAfterSeconds = z.number().int().min(5, 'must be at least 5 seconds').max(3600, 'must be at most 3600 seconds').describe('seconds between an unanswered call and the redial (5–3600; default 120)');
+
 export const Policy = z
   .object({
     mode: z.enum(['enforce', 'shadow']),
@@ -19,6 +24,8 @@ export const Policy = z
     critical: CriticalRule.optional(),
     surge: z.object({ windowSeconds: positiveSeconds, multiple: z.number().positive(), baselineDays: z.number().int().min(1).max(28), minVolume: z.number().int().min(1) }).optional(),
     probation: z.object({ hours: z.number().positive(), factor: z.number().positive().max(1) }).optional(),
+    callAttempts: CallAttempts.optional(),
+    redialAfterSeconds: RedialAfterSeconds.optional(),
   })
   .meta({ id: 'Policy' });
 export type Policy = z.infer<typeof Policy>;
@@ -40,6 +47,8 @@ const PartialPolicy = z.object({
   critical: CriticalRule.partial().optional(),
   surge: Policy.shape.surge,
   probation: Policy.shape.probation,
+  callAttempts: Policy.shape.callAttempts,
+  redialAfterSeconds: Policy.shape.redialAfterSeconds,
 });
 
 /** A per-tenant override: any part of the policy, merged over the default. */

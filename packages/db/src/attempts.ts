@@ -75,6 +75,15 @@ export async function markAttemptCanceled(db: Db, id: string, now: Date) {
 
 /** The outcome of the walk call a follow-up email belongs to (same ticket, contact and step). */
 export async function callOutcomeOfStep(db: Db, a: Pick<ContactAttempt, 'ticket_id' | 'contact_id' | 'step'>): Promise<string | null> {
-  const row = await db.selectFrom('contact_attempts').select('outcome').where('ticket_id', '=', a.ticket_id).where('contact_id', '=', a.contact_id).where('step', '=', a.step).where('kind', '=', 'call').executeTakeFirst();
+  // The last call of the step: with redials, the one after which the walk moved on.
+  const row = await db
+    .selectFrom('contact_attempts')
+    .select('outcome')
+    .where('ticket_id', '=', a.ticket_id)
+    .where('contact_id', '=', a.contact_id)
+    .where('step', '=', a.step)
+    .where('kind', '=', 'call')
+    .orderBy('round', 'desc')
+    .executeTakeFirst();
   return row?.outcome ?? null;
 }

@@ -122,6 +122,9 @@ export interface TicketsTable {
   opened_at: Timestamp;
   closed_at: Timestamp | null;
   updated_at: Timestamp;
+  /** Redial settings of the policy the ticket opened under (migration 20261130T2200). */
+  call_attempts: Generated<number>;
+  redial_after_seconds: Generated<number>;
 }
 
 export interface TenantEventsTable {
@@ -179,6 +182,8 @@ export interface ContactAttemptsTable {
   placed_at: Timestamp | null;
   /** The digest this attempt waits for (held) or was sent with. */
   digest_id: string | null;
+  /** The n-th call to this contact at this step (redial, migration 20261130T2200); 1 for everything else. */
+  round: Generated<number>;
 }
 
 /** One of TWILIO_CALLS_PER_SECOND call slots (migration 20261130T1600). */

@@ -23,6 +23,7 @@ export const snapshotOf = (t: Ticket): TicketSnapshot => ({
   rule: t.rule as Rule,
   evidence: t.evidence as Evidence,
   contacts: t.contacts as ContactSnapshot[],
+  redial: { callAttempts: t.call_attempts, afterSeconds: t.redial_after_seconds },
   noContacts: t.no_contacts,
   walkPosition: t.walk_position,
   walking: t.walking,
@@ -80,6 +81,7 @@ export async function persistDecision(trx: Db, row: Ticket | null, d: Extract<De
         number: sql<string>`'ABU-' || lpad(nextval('ticket_number_seq')::text, 6, '0')`,
         tenant_id: s.tenantId,
         contacts: JSON.stringify(s.contacts),
+        ...(s.redial ? { call_attempts: s.redial.callAttempts, redial_after_seconds: s.redial.afterSeconds } : {}),
         no_contacts: s.noContacts,
         opened_at: s.openedAt,
       })
@@ -104,11 +106,27 @@ async function insertEvents(trx: Db, ticketId: string, events: TicketEventRecord
 async function persistEffect(trx: Db, t: Ticket, e: EngineEffect, ctx: PersistContext) {
   switch (e.type) {
     case 'create_attempts':
-      // The unique key (ticket, contact, kind, step) makes a repeated plan a no-op.
+      // The unique key (ticket, contact, kind, step, round) makes a repeated plan a no-op; a redial waits its delay.
       await trx
         .insertInto('contact_attempts')
-        .values(e.attempts.map((a) => ({ ticket_id: t.id, contact_id: a.contactId, contact_name: a.contactName, address: a.address, timezone: a.timezone, channel: a.channel, kind: a.kind, step: a.step, status: 'pending' as const, due_at: ctx.now, created_at: ctx.now, updated_at: ctx.now })))
-        .onConflict((oc) => oc.columns(['ticket_id', 'contact_id', 'kind', 'step']).doNothing())
+        .values(
+          e.attempts.map((a) => ({
+            ticket_id: t.id,
+            contact_id: a.contactId,
+            contact_name: a.contactName,
+            address: a.address,
+            timezone: a.timezone,
+            channel: a.channel,
+            kind: a.kind,
+            step: a.step,
+            round: a.round ?? 1,
+            status: 'pending' as const,
+            due_at: a.delaySeconds ? new Date(ctx.now.getTime() + a.delaySeconds * 1000) : ctx.now,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['ticket_id', 'contact_id', 'kind', 'step', 'round']).doNothing())
         .execute();
       return;
     case 'cancel_pending_walk':

@@ -102,7 +102,7 @@ export async function recordCallOutcome(trx: Db, attemptId: string, outcome: Cal
     .returningAll()
     .executeTakeFirst();
   if (!done) return { applied: false };
-  const ended = { id: done.id, contactId: done.contact_id, contactName: done.contact_name, kind: done.kind as never, step: done.step };
+  const ended = { id: done.id, contactId: done.contact_id, contactName: done.contact_name, kind: done.kind as never, step: done.step, round: done.round };
   const r = await decideOnLocked(trx, ticket, { type: 'call_ended', attempt: ended, outcome, ...(ctx.detail ? { detail: ctx.detail } : {}) }, ctx);
   if (!r.ok) throw new Error(`the end of call ${attemptId} was refused: ${r.reason}`);
   return { applied: true };

@@ -7,7 +7,7 @@ import { DEFAULT_PROBATION } from './policy.js';
 import { isClosed, transition } from './ticket-state.js';
 import type { Command, StateEffect, TicketFacts } from './ticket-state.js';
 import type { AckChannel, AttemptSpec, Decision, EngineContext, EngineEffect, EngineEvent, TicketEventRecord, TicketSnapshot } from './ticket.js';
-import { afterCall, noticeRecipients, startWalk } from './walk.js';
+import { afterCall, noticeRecipients, redialAfter, startWalk } from './walk.js';
 import type { AttemptKind, PlannedAttempt, WalkPlan } from './walk.js';
 
 /** The walk's own attempts, cancelled when the walk stops (notices are not). */
@@ -140,6 +140,7 @@ function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type:
       rule: e.trip.rule,
       evidence: e.evidence,
       contacts: e.contacts,
+      ...(e.trip.redial ? { redial: e.trip.redial } : {}),
       noContacts: e.contacts.length === 0,
       walkPosition: 0,
       walking: !shadow,
@@ -210,6 +211,18 @@ function decideCallEnded(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'cal
   }
   // Only the result of the call the walk waits for moves it on; a late result of an earlier step does not.
   if (a.kind !== 'call' || !t.walking || a.step !== t.walkPosition) return d.done(false);
+  const round = a.round ?? 1;
+  const again = t.redial ? redialAfter(t.contacts, { position: a.step, round, outcome }, t.redial, ctx.now, t.deadlineAt) : null;
+  if (again) {
+    // The same contact again before the walk moves on (issue 16): no follow-up email yet, the walk waits.
+    d.record({
+      type: 'call.redial',
+      reason: `${a.contactName}: call ${again.round} of ${t.redial!.callAttempts} in ${t.redial!.afterSeconds} s`,
+      data: { contactId: a.contactId, contactName: a.contactName, round: again.round, afterSeconds: t.redial!.afterSeconds },
+    });
+    d.attempts([again]);
+    return d.done(false);
+  }
   const plan = afterCall(t.contacts, a.step);
   d.walkTo(plan);
   if (plan.exhausted) d.apply({ type: 'walk_exhausted' }, 'every contact was tried, nobody was reached');

@@ -33,7 +33,12 @@ t.test('the spam rule', async (t) => {
       ratio: 0.5,
       thresholds: { minSpam: 50, minSpamRatio: 0.05 },
       suspendAtOnce: false,
+      redial: { callAttempts: 1, afterSeconds: 120 },
     });
+  });
+
+  t.test('a trip carries the policy’s redial settings (issue 16), by default one call and no redial', async (t) => {
+    t.match(evaluatePolicy({ ...policy, callAttempts: 3, redialAfterSeconds: 60 }, counts({ spam: 50 }), counts()), { redial: { callAttempts: 3, afterSeconds: 60 } });
   });
 
   t.test('one spam verdict fewer than minSpam does not trip, even when all mail is spam', async (t) => {
@@ -83,6 +88,7 @@ t.test('the virus rule', async (t) => {
       ratio: 0.25,
       thresholds: { minVirus: 5 },
       suspendAtOnce: false,
+      redial: { callAttempts: 1, afterSeconds: 120 },
     });
   });
 

@@ -64,7 +64,22 @@ export interface Trip {
   suspendAtOnce: boolean;
   /** The volume of the surge window, the tenant's baseline for such a window, and their ratio (null: no baseline). */
   surge?: { volume: number; baseline: number; multiple: number | null };
+  /** How the walk redials an unanswered contact (issue 16), from the policy in force when the ticket opens. */
+  redial?: Redial;
 }
+
+/** `callAttempts` calls to an unanswered contact, `afterSeconds` apart, before the walk moves on. */
+export interface Redial {
+  callAttempts: number;
+  afterSeconds: number;
+}
+
+export const DEFAULT_REDIAL: Redial = { callAttempts: 1, afterSeconds: 120 };
+
+export const redialOf = (policy: Pick<Policy, 'callAttempts' | 'redialAfterSeconds'>): Redial => ({
+  callAttempts: policy.callAttempts ?? DEFAULT_REDIAL.callAttempts,
+  afterSeconds: policy.redialAfterSeconds ?? DEFAULT_REDIAL.afterSeconds,
+});
 
 const ratioOf = (bad: number, total: number) => (total === 0 ? 0 : bad / total);
 const totalOf = (c: WindowCounts) => c.spam + c.phish + c.virus + c.clean;
@@ -103,8 +118,10 @@ export function evaluatePolicy(policy: Policy, spamWindow: WindowCounts, critica
   const f = extras.probationFactor ?? null;
   const scale = (n: number) => (f === null ? n : Math.max(1, Math.ceil(n * f)));
   const repeat = f !== null;
-  const decorate = (trip: Omit<Trip, 'severity' | 'suspendAtOnce'> & { severity: Severity; suspendAtOnce: boolean }): Trip =>
-    repeat ? { ...trip, severity: 'repeat', suspendAtOnce: true, thresholds: { ...trip.thresholds, probationFactor: f } } : trip;
+  const decorate = (found: Omit<Trip, 'severity' | 'suspendAtOnce'> & { severity: Severity; suspendAtOnce: boolean }): Trip => {
+    const trip = { ...found, redial: redialOf(policy) };
+    return repeat ? { ...trip, severity: 'repeat', suspendAtOnce: true, thresholds: { ...trip.thresholds, probationFactor: f } } : trip;
+  };
 
   if (policy.critical && criticalWindow && criticalWindow.virus >= scale(policy.critical.minVirus)) {
     const total = totalOf(criticalWindow);

@@ -1,7 +1,7 @@
 // The engine's vocabulary: a ticket as the engine sees it, the events it meets, the effects it asks for
 // and the decision it returns. engine.ts decides; the database layer stores these shapes.
 import type { Policy, Rule, Severity, TicketState } from '@abuse-desk/contracts';
-import type { Trip, WindowCounts } from './policy.js';
+import type { Redial, Trip, WindowCounts } from './policy.js';
 import type { Command, TicketFacts } from './ticket-state.js';
 import type { AttemptKind, CallOutcome, PlannedAttempt, WalkContact } from './walk.js';
 
@@ -30,6 +30,8 @@ export interface TicketSnapshot extends TicketFacts {
   evidence: Evidence;
   /** The contact list as it was when the ticket opened: the walk uses this snapshot. */
   contacts: WalkContact[];
+  /** How unanswered contacts are redialled, from the policy when the ticket opened (absent: no redial). */
+  redial?: Redial;
   noContacts: boolean;
   /** The walk position: the contact whose call the walk waits for (contacts.length-ish when exhausted). */
   walkPosition: number;
@@ -84,6 +86,8 @@ export interface EndedAttempt {
   contactName: string;
   kind: AttemptKind;
   step: number;
+  /** Which call to this contact at this step it was (1 unless redialled). */
+  round?: number;
 }
 
 export type EngineEvent =

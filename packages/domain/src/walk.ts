@@ -20,6 +20,10 @@ export interface PlannedAttempt {
   channel: 'voice' | 'email';
   /** Position in the walk for walk attempts; the ticket event sequence for notices. */
   step: number;
+  /** The n-th call to the contact at this step (a redial: 2 or 3); absent: 1. */
+  round?: number;
+  /** Not before this many seconds from now (a redial); absent: at once. */
+  delaySeconds?: number;
 }
 
 /** `rate-limited`: not placed, the number had its CALLS_PER_NUMBER_PER_HOUR; the walk goes on as if unanswered (follow-up email, next contact). */
@@ -70,6 +74,26 @@ export function afterCall(contacts: WalkContact[], position: number): WalkPlan {
   const followup: PlannedAttempt[] = c?.email ? [{ contactId: c.id, kind: 'followup', channel: 'email', step: position }] : [];
   const next = planFrom(contacts, position + 1);
   return { ...next, attempts: [...followup, ...next.attempts] };
+}
+
+/** Outcomes after which an unanswered contact is called again when the policy says so: nobody pressed 1, the line worked. */
+const REDIAL_AFTER: ReadonlySet<CallOutcome> = new Set(['no-answer', 'busy', 'voicemail', 'answered']);
+
+/**
+ * After a walk call at `position` ended unanswered: the same contact's next call, `afterSeconds` later,
+ * while calls remain (`callAttempts`) and the deadline, if one runs, is not reached by then; else null.
+ */
+export function redialAfter(
+  contacts: WalkContact[],
+  ended: { position: number; round: number; outcome: CallOutcome },
+  redial: { callAttempts: number; afterSeconds: number },
+  now: Date,
+  deadlineAt: Date | null,
+): PlannedAttempt | null {
+  const c = walkOrder(contacts)[ended.position];
+  if (!c?.phone || !REDIAL_AFTER.has(ended.outcome) || ended.round >= redial.callAttempts) return null;
+  if (deadlineAt && now.getTime() + redial.afterSeconds * 1000 >= deadlineAt.getTime()) return null;
+  return { contactId: c.id, kind: 'call', channel: 'voice', step: ended.position, round: ended.round + 1, delaySeconds: redial.afterSeconds };
 }
 
 /** Who receives a notice sent to "all contacts": everyone with an email, TAM included. */

@@ -42,6 +42,13 @@ for (const engine of ENGINES) {
     accepted('a critical rule that suspends is accepted', { ...SPEC_DEFAULT, critical: { ...SPEC_DEFAULT.critical, action: 'suspend' } });
     accepted('a surge rule is accepted', { ...SPEC_DEFAULT, surge: { windowSeconds: 300, multiple: 20, baselineDays: 7, minVolume: 1000 } });
     accepted('probation settings are accepted', { ...SPEC_DEFAULT, probation: { hours: 24, factor: 0.5 } });
+    accepted('redial settings are accepted', { ...SPEC_DEFAULT, callAttempts: 3, redialAfterSeconds: 300 });
+
+    t.test('callAttempts beyond 3 and a redial sooner than 5 s are refused naming the field', async (t) => {
+      const r = await api.request('PUT', '/v1/policy', { body: { ...SPEC_DEFAULT, callAttempts: 4, redialAfterSeconds: 1 } });
+      t.equal(r.status, 400);
+      t.same(fields(r.body).sort(), ['body.callAttempts', 'body.redialAfterSeconds']);
+    });
 
     t.test('a policy with an out-of-range value is refused naming the field', async (t) => {
       const r = await api.request('PUT', '/v1/policy', { body: { ...SPEC_DEFAULT, minSpamRatio: 1.5, windowSeconds: 10 } });
