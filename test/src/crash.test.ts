@@ -21,7 +21,9 @@ for (const arrangement of arrangements) {
       arrangement,
       // The deadline is long enough that the walk's end is seen before it passes, even when restarting four
       // processes one after another takes several seconds.
-      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '15', CALL_RING_SECONDS: '10', WORK_LEASE_SECONDS: '3' },
+      // Calls ring 20 s: the kills must land while one rings and no email is on its way, a window a loaded
+      // machine (restarting four processes, sending the follow-up) missed at 6 s and at 10 s.
+      env: { SMTP_URL: sink.url, RESOLUTION_TIMEOUT_SECONDS: '15', CALL_RING_SECONDS: '20', WORK_LEASE_SECONDS: '3' },
     });
     t.teardown(() => svc.stop());
     await svc.start();
@@ -42,21 +44,21 @@ for (const arrangement of arrangements) {
     await waitUntil(async () => {
       const x = await ticket();
       return attempt(x, 'call', 'Alice Admin')?.status === 'placed' && attempt(x, 'tam_briefing', 'Tara TAM')?.status === 'done' && quiet(x);
-    }, { timeoutMs: 30_000, message: 'Alice was never called' });
+    }, { timeoutMs: 60_000, message: 'Alice was never called' });
     await svc.kill();
     await svc.start();
     // 2: Bob's phone rings.
     await waitUntil(async () => {
       const x = await ticket();
       return attempt(x, 'call', 'Bob Backup')?.status === 'placed' && quiet(x);
-    }, { timeoutMs: 30_000, message: 'Bob was never called' });
+    }, { timeoutMs: 60_000, message: 'Bob was never called' });
     await svc.kill();
     await svc.start();
     // 3: after the final emails, so that the deadline passes while nothing runs.
     const tk = await waitUntil(async () => {
       const x = await ticket();
       return x.state === 'awaiting_response' && x.attempts.filter((a: any) => a.kind === 'final').every((a: any) => a.outcome === 'sent') && quiet(x) ? x : null;
-    }, { timeoutMs: 45_000, message: 'the walk did not reach its end' });
+    }, { timeoutMs: 75_000, message: 'the walk did not reach its end' });
     await svc.kill();
     await waitUntil(async () => Date.now() > new Date(tk.deadlineAt).getTime() + 500, { timeoutMs: 30_000, message: 'clock' });
     await svc.start();
