@@ -57,5 +57,6 @@ export async function acknowledgeByLink(trx: Db, token: string, ctx: Omit<Comman
   if (!target) return { ok: false, detail: 'unknown', target: null };
   const r = await applyEvent(trx, target.ticketId, { type: 'acknowledged', contactId: target.contact.id, channel: 'link' }, { ...ctx, actor: `contact:${target.contact.name}` });
   if (!r.ok) return { ok: false, detail: r.reason === 'not_found' ? 'unknown' : r.detail, target };
-  return { ok: true, target };
+  // The ticket as the acknowledgement left it: its deadline is what the contact is told.
+  return { ok: true, target: { ...target, state: r.ticket.state, walking: r.ticket.walking, deadlineAt: r.ticket.deadline_at } };
 }

@@ -35,3 +35,18 @@ export class RateLimiter {
     }
   }
 }
+
+/**
+ * Counts one hit on each limiter for its key; the first that refuses sets `Retry-After` on the reply and
+ * gives the wait in seconds, else null. The caller answers the refusal in its own form (problem or page).
+ */
+export function refusal(reply: { header(name: string, value: string): unknown }, nowMs: number, ...checks: [RateLimiter, string][]): number | null {
+  for (const [limiter, key] of checks) {
+    const r = limiter.hit(key, nowMs);
+    if (!r.allowed) {
+      reply.header('retry-after', String(r.retryAfterSeconds));
+      return r.retryAfterSeconds;
+    }
+  }
+  return null;
+}

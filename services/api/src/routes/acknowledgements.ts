@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
-import { RateLimiter } from '../rate-limit.js';
+import { RateLimiter, refusal } from '../rate-limit.js';
 import { escapeHtml as h, messagePage } from './html.js';
 
 const TokenParams = z.object({ token: z.string().min(1).max(200) });
@@ -41,11 +41,9 @@ export const acknowledgementRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = a
   const send = (reply: FastifyReply, code: number, html: string) =>
     reply.code(code).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(html);
   const limited = (reply: FastifyReply, ip: string) => {
-    const r = perAddress.hit(`ip:${ip}`, deps.clock.now().getTime());
-    if (r.allowed) return false;
-    reply.header('retry-after', String(r.retryAfterSeconds));
-    void send(reply, 429, messagePage('Too many requests', `Try again in ${r.retryAfterSeconds} s.`));
-    return true;
+    const wait = refusal(reply, deps.clock.now().getTime(), [perAddress, `ip:${ip}`]);
+    if (wait !== null) void send(reply, 429, messagePage('Too many requests', `Try again in ${wait} s.`));
+    return wait !== null;
   };
   const invalid = messagePage('This acknowledgement link is not valid', 'Use the link from the most recent abuse-desk email, or press 1 when we call you.');
   /** A link of a closed ticket has expired; one whose ticket needs no acknowledgement any more says so. */
@@ -88,8 +86,7 @@ export const acknowledgementRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = a
     if (t.contact.role === 'tam') {
       return send(reply, 200, messagePage(`Thank you — recorded on ${h(t.number)}`, 'Your acknowledgement is on the ticket. The tenant\u2019s contacts are still called until one of them acknowledges.'));
     }
-    const after = await ackTarget(deps.db, request.params.token);
-    const due = after?.deadlineAt ? ` The fix is due by <strong>${h(utc(after.deadlineAt))}</strong>; report it with the resolution link in the email.` : '';
+    const due = t.deadlineAt ? ` The fix is due by <strong>${h(utc(t.deadlineAt))}</strong>; report it with the resolution link in the email.` : '';
     return send(reply, 200, messagePage(`Thank you — you acknowledged ${h(t.number)}`, `We have stopped calling, and everyone on the list is told that you are on it.${due}`));
   });
 };

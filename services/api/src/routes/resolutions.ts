@@ -9,7 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { Problem, conflict } from '../problems.js';
-import { RateLimiter } from '../rate-limit.js';
+import { RateLimiter, refusal } from '../rate-limit.js';
 import type { FastifyReply } from 'fastify';
 import { RESOLVE_ASSETS, resolutionPage } from './resolution-page.js';
 
@@ -22,13 +22,8 @@ export const resolutionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
   const perAddress = new RateLimiter(60, 60_000);
   const perTicket = new RateLimiter(10, 10 * 60_000);
   const limit = (reply: FastifyReply, ...checks: [RateLimiter, string][]) => {
-    for (const [limiter, key] of checks) {
-      const r = limiter.hit(key, deps.clock.now().getTime());
-      if (!r.allowed) {
-        reply.header('retry-after', String(r.retryAfterSeconds));
-        throw new Problem(429, 'Too Many Requests', `too many requests; try again in ${r.retryAfterSeconds} s`);
-      }
-    }
+    const wait = refusal(reply, deps.clock.now().getTime(), ...checks);
+    if (wait !== null) throw new Problem(429, 'Too Many Requests', `too many requests; try again in ${wait} s`);
   };
 
   /** Records the tenant's resolution: state, text and event in one transaction. */

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { OidcSignIn } from '../oidc.js';
 import { Problem } from '../problems.js';
-import { RateLimiter } from '../rate-limit.js';
+import { RateLimiter, refusal } from '../rate-limit.js';
 import { clearSessionCookie, csrfTokenOf, sessionCookieName, sessionOfRequest, setSessionCookie, signInCookieName } from '../ui-session.js';
 import { escapeHtml, messagePage } from './html.js';
 
@@ -122,11 +122,8 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
 
   app.get('/auth/oidc/login', { schema: { hide: true, querystring: z.object({ returnTo: z.string().max(2000).optional() }) } }, async (request, reply) => {
     if (!oidc) return page(reply, 404, 'Single sign-on is not configured', 'This installation signs in with an API token on the <a href="/ui/">ticket UI</a>.');
-    const allowed = starts.hit(`ip:${request.ip}`, deps.clock.now().getTime());
-    if (!allowed.allowed) {
-      reply.header('retry-after', String(allowed.retryAfterSeconds));
-      return page(reply, 429, 'Too many sign-ins', `Too many sign-ins were started from your address. Try again in ${allowed.retryAfterSeconds} s.`);
-    }
+    const wait = refusal(reply, deps.clock.now().getTime(), [starts, `ip:${request.ip}`]);
+    if (wait !== null) return page(reply, 429, 'Too many sign-ins', `Too many sign-ins were started from your address. Try again in ${wait} s.`);
     let start;
     try {
       start = await oidc.start();
