@@ -15,6 +15,11 @@ const CallAttempts = z.number().int().min(1, 'must be 1 to 3').max(3, 'must be 1
 /** …and how long after an unanswered call the next one is placed (default 120 s). */
 const RedialAfterSeconds = z.number().int().min(5, 'must be at least 5 seconds').max(3600, 'must be at most 3600 seconds').describe('seconds between an unanswered call and the redial (5–3600; default 120)');
 
+/** Issue 16: an SMS beside the follow-up email when a contact's call went unanswered (default false). */
+const SmsAfterUnansweredCall = z.boolean().describe('also text a contact whose call went unanswered, beside the follow-up email (default false)');
+/** …and how long the walk waits for a reply to the SMS of a contact who prefers SMS (default 300 s). */
+const SmsReplySeconds = z.number().int().min(30, 'must be at least 30 seconds').max(3600, 'must be at most 3600 seconds').describe('seconds the walk waits for a reply to its SMS before it moves on (30–3600; default 300)');
+
 export const Policy = z
   .object({
     mode: z.enum(['enforce', 'shadow']),
@@ -26,6 +31,8 @@ export const Policy = z
     probation: z.object({ hours: z.number().positive(), factor: z.number().positive().max(1) }).optional(),
     callAttempts: CallAttempts.optional(),
     redialAfterSeconds: RedialAfterSeconds.optional(),
+    smsAfterUnansweredCall: SmsAfterUnansweredCall.optional(),
+    smsReplySeconds: SmsReplySeconds.optional(),
   })
   .meta({ id: 'Policy' });
 export type Policy = z.infer<typeof Policy>;
@@ -49,6 +56,8 @@ const PartialPolicy = z.object({
   probation: Policy.shape.probation,
   callAttempts: Policy.shape.callAttempts,
   redialAfterSeconds: Policy.shape.redialAfterSeconds,
+  smsAfterUnansweredCall: Policy.shape.smsAfterUnansweredCall,
+  smsReplySeconds: Policy.shape.smsReplySeconds,
 });
 
 /** A per-tenant override: any part of the policy, merged over the default. */

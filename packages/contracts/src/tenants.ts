@@ -17,7 +17,7 @@ const isIanaZone = (tz: string) => {
 };
 
 export const CONTACT_ROLES = ['contact', 'tam'] as const;
-export const CHANNELS = ['phone', 'email'] as const;
+export const CHANNELS = ['phone', 'email', 'sms'] as const;
 
 export const Contact = z
   .object({
@@ -30,7 +30,10 @@ export const Contact = z
   })
   .refine((c) => c.phone !== undefined || c.email !== undefined, { message: 'a contact needs a phone or an email (or both)', path: ['phone'] })
   .refine((c) => c.preferredChannel !== 'phone' || c.phone !== undefined, { message: 'preferredChannel phone needs a phone number', path: ['preferredChannel'] })
-  .refine((c) => c.preferredChannel !== 'email' || c.email !== undefined, { message: 'preferredChannel email needs an email address', path: ['preferredChannel'] });
+  .refine((c) => c.preferredChannel !== 'email' || c.email !== undefined, { message: 'preferredChannel email needs an email address', path: ['preferredChannel'] })
+  .refine((c) => c.preferredChannel !== 'sms' || c.phone !== undefined, { message: 'preferredChannel sms needs a phone number (one that can receive SMS)', path: ['preferredChannel'] })
+  // A TAM is briefed on many tenants at once: calls and emails to a shared TAM go out as digests, SMS has none.
+  .refine((c) => c.preferredChannel !== 'sms' || c.role !== 'tam', { message: 'preferredChannel sms is for walk contacts; a TAM is briefed by email (and a call with preferredChannel phone)', path: ['preferredChannel'] });
 export type Contact = z.infer<typeof Contact>;
 
 export const ContactList = z.array(Contact).max(50);

@@ -80,7 +80,7 @@ export const TicketContact = z
     phone: z.string().nullable(),
     email: z.string().nullable(),
     role: z.enum(['contact', 'tam']),
-    preferredChannel: z.enum(['phone', 'email']).nullable(),
+    preferredChannel: z.enum(['phone', 'email', 'sms']).nullable(),
     timezone: z.string().nullable(),
   })
   .meta({ id: 'TicketContact' });
@@ -92,12 +92,14 @@ export const ContactAttempt = z
     id: z.string(),
     contactId: z.string(),
     contactName: z.string(),
-    channel: z.enum(['voice', 'email']),
+    channel: z.enum(['voice', 'email', 'sms']),
     address: z.string(),
-    kind: z.string().describe('call, followup, final, tam_briefing, tam_call, confirmation, suspension_notice or reinstatement_notice'),
+    kind: z.string().describe('call, followup, sms, sms_followup, final, tam_briefing, tam_call, confirmation, suspension_notice or reinstatement_notice'),
     step: z.number().int(),
+    round: z.number().int().describe('the n-th call to this contact at this step (a redial: 2 or 3); 1 for everything else'),
     status: z.enum(['pending', 'dispatching', 'placed', 'held', 'done', 'canceled', 'failed']).describe('held: waiting for the digest of an address shared by several tenants'),
-    outcome: z.string().nullable().describe('for calls: acknowledged, answered, voicemail, no-answer, busy, failed, canceled, lost, unknown, rate-limited or digested; for emails: sent or failed'),
+    outcome: z.string().nullable().describe('for calls: acknowledged, answered, voicemail, no-answer, busy, failed, canceled, lost, unknown, rate-limited or digested; for emails: sent or failed; for SMS: acknowledged, no-reply, undelivered, failed, opted-out, unknown, canceled or sent'),
+    messageStatus: z.string().nullable().describe("for SMS: the provider's last delivery status (queued, sent, delivered, undelivered, failed)"),
     tries: z.number().int(),
     lastError: z.string().nullable(),
     /** The digest this message waits for or went out with (an address shared by several tenants). */

@@ -11,7 +11,7 @@ import { afterCall, noticeRecipients, redialAfter, startWalk } from './walk.js';
 import type { AttemptKind, PlannedAttempt, WalkPlan } from './walk.js';
 
 /** The walk's own attempts, cancelled when the walk stops (notices are not). */
-export const WALK_KINDS: readonly AttemptKind[] = ['call', 'followup', 'tam_call'];
+export const WALK_KINDS: readonly AttemptKind[] = ['call', 'followup', 'sms', 'sms_followup', 'tam_call'];
 
 /** A ticket being decided: accumulates its events and effects, numbering the events as they come. */
 class Draft {
@@ -63,7 +63,7 @@ class Draft {
     const byId = new Map(this.t.contacts.map((c) => [c.id, c]));
     const specs = planned.flatMap((p): AttemptSpec[] => {
       const c = byId.get(p.contactId);
-      const address = c && (p.channel === 'voice' ? c.phone : c.email);
+      const address = c && (p.channel === 'email' ? c.email : c.phone);
       return c && address ? [{ ...p, contactName: c.name, address, timezone: c.timezone }] : [];
     });
     if (specs.length) this.effects.push({ type: 'create_attempts', attempts: specs });
@@ -107,6 +107,8 @@ export function decide(ticket: TicketSnapshot | null, event: EngineEvent, ctx: E
   if (!ticket) return refused(`${event.type.replace(/_/g, ' ')} needs a ticket`);
   if (event.type === 'call_ended') return decideCallEnded(ticket, event, ctx);
   if (event.type === 'acknowledged') return decideAcknowledged(ticket, event, ctx);
+  if (event.type === 'sms_ended') return decideSmsEnded(ticket, event, ctx);
+  if (event.type === 'sms_reply') return decideSmsReply(ticket, event, ctx);
   const d = new Draft(ticket, ctx);
   const command: Command = event.type === 'resolution_submitted' ? { type: 'resolution_submitted' } : event;
   const extra = event.type === 'resolution_submitted' ? { contactName: event.contactName } : {};
@@ -141,6 +143,7 @@ function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type:
       evidence: e.evidence,
       contacts: e.contacts,
       ...(e.trip.redial ? { redial: e.trip.redial } : {}),
+      ...(e.trip.sms ? { sms: e.trip.sms } : {}),
       noContacts: e.contacts.length === 0,
       walkPosition: 0,
       walking: !shadow,
@@ -223,8 +226,36 @@ function decideCallEnded(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'cal
     d.attempts([again]);
     return d.done(false);
   }
-  const plan = afterCall(t.contacts, a.step);
+  moveOn(d, t, a.step, !!t.sms?.afterUnansweredCall);
+  return d.done(false);
+}
+
+/** The walk step at `position` ended unanswered: follow-up (and SMS when asked), then the next contact. */
+function moveOn(d: Draft, t: TicketSnapshot, position: number, smsAfterCall: boolean) {
+  const plan = afterCall(t.contacts, position, { smsAfterCall });
   d.walkTo(plan);
   if (plan.exhausted) d.apply({ type: 'walk_exhausted' }, 'every contact was tried, nobody was reached');
+}
+
+/**
+ * An SMS ended. Only the end of the walk's own SMS at the position the walk waits on moves it on (no
+ * reply in time, not delivered, opted out, …); an acknowledgement by SMS is its own event, and an SMS
+ * beside a follow-up email is only recorded.
+ */
+function decideSmsEnded(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'sms_ended' }>, ctx: EngineContext): Decision {
+  const { attempt: a, outcome } = e;
+  const d = new Draft(t, ctx);
+  d.record({ type: 'sms.ended', reason: outcome, data: { attemptId: a.id, contactId: a.contactId, contactName: a.contactName, kind: a.kind, ...(e.detail ? { detail: e.detail } : {}) } });
+  if (a.kind !== 'sms' || outcome === 'acknowledged' || !t.walking || a.step !== t.walkPosition) return d.done(false);
+  moveOn(d, t, a.step, false);
+  return d.done(false);
+}
+
+/** A reply without the ticket's code: on the record, so an agent reads what the contact wrote. */
+function decideSmsReply(t: TicketSnapshot, e: Extract<EngineEvent, { type: 'sms_reply' }>, ctx: EngineContext): Decision {
+  const contact = t.contacts.find((c) => c.id === e.contactId);
+  if (!contact) return refused('this contact is not on the ticket');
+  const d = new Draft(t, ctx);
+  d.record({ type: 'sms.reply', reason: e.body, data: { contactId: contact.id, contactName: contact.name } });
   return d.done(false);
 }

@@ -66,6 +66,8 @@ export interface Trip {
   surge?: { volume: number; baseline: number; multiple: number | null };
   /** How the walk redials an unanswered contact (issue 16), from the policy in force when the ticket opens. */
   redial?: Redial;
+  /** How the walk uses SMS (issue 16), from the policy in force when the ticket opens. */
+  sms?: SmsSettings;
 }
 
 /** `callAttempts` calls to an unanswered contact, `afterSeconds` apart, before the walk moves on. */
@@ -79,6 +81,19 @@ export const DEFAULT_REDIAL: Redial = { callAttempts: 1, afterSeconds: 120 };
 export const redialOf = (policy: Pick<Policy, 'callAttempts' | 'redialAfterSeconds'>): Redial => ({
   callAttempts: policy.callAttempts ?? DEFAULT_REDIAL.callAttempts,
   afterSeconds: policy.redialAfterSeconds ?? DEFAULT_REDIAL.afterSeconds,
+});
+
+/** An SMS beside the follow-up email after an unanswered call; how long the walk waits for a reply to its SMS. */
+export interface SmsSettings {
+  afterUnansweredCall: boolean;
+  replySeconds: number;
+}
+
+export const DEFAULT_SMS: SmsSettings = { afterUnansweredCall: false, replySeconds: 300 };
+
+export const smsOf = (policy: Pick<Policy, 'smsAfterUnansweredCall' | 'smsReplySeconds'>): SmsSettings => ({
+  afterUnansweredCall: policy.smsAfterUnansweredCall ?? DEFAULT_SMS.afterUnansweredCall,
+  replySeconds: policy.smsReplySeconds ?? DEFAULT_SMS.replySeconds,
 });
 
 const ratioOf = (bad: number, total: number) => (total === 0 ? 0 : bad / total);
@@ -119,7 +134,7 @@ export function evaluatePolicy(policy: Policy, spamWindow: WindowCounts, critica
   const scale = (n: number) => (f === null ? n : Math.max(1, Math.ceil(n * f)));
   const repeat = f !== null;
   const decorate = (found: Omit<Trip, 'severity' | 'suspendAtOnce'> & { severity: Severity; suspendAtOnce: boolean }): Trip => {
-    const trip = { ...found, redial: redialOf(policy) };
+    const trip = { ...found, redial: redialOf(policy), sms: smsOf(policy) };
     return repeat ? { ...trip, severity: 'repeat', suspendAtOnce: true, thresholds: { ...trip.thresholds, probationFactor: f } } : trip;
   };
 

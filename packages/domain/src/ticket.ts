@@ -1,9 +1,9 @@
 // The engine's vocabulary: a ticket as the engine sees it, the events it meets, the effects it asks for
 // and the decision it returns. engine.ts decides; the database layer stores these shapes.
 import type { Policy, Rule, Severity, TicketState } from '@abuse-desk/contracts';
-import type { Redial, Trip, WindowCounts } from './policy.js';
+import type { Redial, SmsSettings, Trip, WindowCounts } from './policy.js';
 import type { Command, TicketFacts } from './ticket-state.js';
-import type { AttemptKind, CallOutcome, PlannedAttempt, WalkContact } from './walk.js';
+import type { AttemptKind, CallOutcome, PlannedAttempt, SmsOutcome, WalkContact } from './walk.js';
 
 /** What a ticket says about why it was opened (SPEC §1.2), shown to agents and in every email. */
 export interface Evidence {
@@ -32,6 +32,8 @@ export interface TicketSnapshot extends TicketFacts {
   contacts: WalkContact[];
   /** How unanswered contacts are redialled, from the policy when the ticket opened (absent: no redial). */
   redial?: Redial;
+  /** How the walk uses SMS, from the policy when the ticket opened (absent: only contacts who prefer SMS, 300 s to reply). */
+  sms?: SmsSettings;
   noContacts: boolean;
   /** The walk position: the contact whose call the walk waits for (contacts.length-ish when exhausted). */
   walkPosition: number;
@@ -96,6 +98,10 @@ export type EngineEvent =
   | { type: 'call_ended'; attempt: EndedAttempt; outcome: CallOutcome; detail?: string }
   /** A contact acknowledged without a live call (issue 16): by the link in an email. */
   | { type: 'acknowledged'; contactId: string; channel: AckChannel }
+  /** An SMS of the ticket ended (issue 16): the walk's SMS moves the walk on unless it was acknowledged. */
+  | { type: 'sms_ended'; attempt: EndedAttempt; outcome: SmsOutcome; detail?: string }
+  /** A contact replied to our SMS without the ticket's code: kept on the ticket's record. */
+  | { type: 'sms_reply'; contactId: string; body: string }
   | TicketCommand;
 
 /** How a contact acknowledged a ticket: a key press on a call, the email link, an SMS reply, or an agent recording it. */

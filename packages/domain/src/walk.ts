@@ -1,6 +1,7 @@
 // The contact walk of SPEC §6 and §8 as pure planning: who is contacted next, on which channel.
-// Contacts are walked in list order by phone first; a contact without a phone gets the follow-up
-// email and the walk moves straight on. The TAM is briefed at the start, in parallel.
+// Contacts are walked in list order by phone first; a contact whose preferred channel is SMS is texted
+// instead (issue 16) and the walk waits for a reply as it waits for a call; a contact without a phone gets
+// the follow-up email and the walk moves straight on. The TAM is briefed at the start, in parallel.
 
 export interface WalkContact {
   id: string;
@@ -8,16 +9,19 @@ export interface WalkContact {
   phone: string | null;
   email: string | null;
   role: 'contact' | 'tam';
-  preferredChannel: 'phone' | 'email' | null;
+  preferredChannel: 'phone' | 'email' | 'sms' | null;
   timezone: string | null;
 }
 
-export type AttemptKind = 'call' | 'followup' | 'tam_briefing' | 'tam_call' | 'confirmation' | 'final' | 'suspension_notice' | 'reinstatement_notice';
+/** `sms`: the walk's SMS to a contact who prefers it (the walk waits for a reply); `sms_followup`: an SMS beside the follow-up email after an unanswered call. */
+export type AttemptKind = 'call' | 'followup' | 'sms' | 'sms_followup' | 'tam_briefing' | 'tam_call' | 'confirmation' | 'final' | 'suspension_notice' | 'reinstatement_notice';
+
+export type AttemptChannel = 'voice' | 'email' | 'sms';
 
 export interface PlannedAttempt {
   contactId: string;
   kind: AttemptKind;
-  channel: 'voice' | 'email';
+  channel: AttemptChannel;
   /** Position in the walk for walk attempts; the ticket event sequence for notices. */
   step: number;
   /** The n-th call to the contact at this step (a redial: 2 or 3); absent: 1. */
@@ -29,6 +33,13 @@ export interface PlannedAttempt {
 /** `rate-limited`: not placed, the number had its CALLS_PER_NUMBER_PER_HOUR; the walk goes on as if unanswered (follow-up email, next contact). */
 export type CallOutcome = 'acknowledged' | 'answered' | 'voicemail' | 'no-answer' | 'busy' | 'failed' | 'canceled' | 'lost' | 'unknown' | 'rate-limited';
 
+/**
+ * How an SMS ended: a reply with the code (`acknowledged`), no reply within the policy's window, not
+ * delivered, refused by the provider, not sent because the number opted out (Twilio 21610 or STOP), or
+ * unknown (the notifier stopped while sending; never sent twice). `sent`: an SMS nobody waits for went out.
+ */
+export type SmsOutcome = 'acknowledged' | 'no-reply' | 'undelivered' | 'failed' | 'opted-out' | 'unknown' | 'canceled' | 'sent';
+
 export interface WalkPlan {
   attempts: PlannedAttempt[];
   /** The walk position after these attempts: the contact whose call we now wait for. */
@@ -39,12 +50,19 @@ export interface WalkPlan {
 /** The contacts walked in order (TAMs are not part of the walk). */
 export const walkOrder = (contacts: WalkContact[]) => contacts.filter((c) => c.role === 'contact');
 
-/** Plans from `position` on: email-only contacts get their follow-up at once, the first phone contact gets a call. */
+/**
+ * Plans from `position` on: email-only contacts get their follow-up at once, the first phone contact gets
+ * a call — or an SMS when SMS is their preferred channel.
+ */
 export function planFrom(contacts: WalkContact[], position: number): WalkPlan {
   const order = walkOrder(contacts);
   const attempts: PlannedAttempt[] = [];
   for (let i = position; i < order.length; i++) {
     const c = order[i]!;
+    if (c.phone && c.preferredChannel === 'sms') {
+      attempts.push({ contactId: c.id, kind: 'sms', channel: 'sms', step: i });
+      return { attempts, position: i, exhausted: false };
+    }
     if (c.phone) {
       attempts.push({ contactId: c.id, kind: 'call', channel: 'voice', step: i });
       return { attempts, position: i, exhausted: false };
@@ -66,12 +84,14 @@ export function startWalk(contacts: WalkContact[]): WalkPlan {
 }
 
 /**
- * After the call to the contact at `position` ended without an acknowledgement: the follow-up email to
- * that contact, then the next step. Acknowledgements are ticket commands, not walk steps.
+ * After the call (or SMS) to the contact at `position` ended without an acknowledgement: the follow-up
+ * email to that contact — and an SMS beside it when the policy says so (`smsAfterCall`) —, then the next
+ * step. Acknowledgements are ticket events, not walk steps.
  */
-export function afterCall(contacts: WalkContact[], position: number): WalkPlan {
+export function afterCall(contacts: WalkContact[], position: number, o: { smsAfterCall?: boolean } = {}): WalkPlan {
   const c = walkOrder(contacts)[position];
   const followup: PlannedAttempt[] = c?.email ? [{ contactId: c.id, kind: 'followup', channel: 'email', step: position }] : [];
+  if (c?.phone && o.smsAfterCall) followup.push({ contactId: c.id, kind: 'sms_followup', channel: 'sms', step: position });
   const next = planFrom(contacts, position + 1);
   return { ...next, attempts: [...followup, ...next.attempts] };
 }
@@ -91,7 +111,7 @@ export function redialAfter(
   deadlineAt: Date | null,
 ): PlannedAttempt | null {
   const c = walkOrder(contacts)[ended.position];
-  if (!c?.phone || !REDIAL_AFTER.has(ended.outcome) || ended.round >= redial.callAttempts) return null;
+  if (!c?.phone || c.preferredChannel === 'sms' || !REDIAL_AFTER.has(ended.outcome) || ended.round >= redial.callAttempts) return null;
   if (deadlineAt && now.getTime() + redial.afterSeconds * 1000 >= deadlineAt.getTime()) return null;
   return { contactId: c.id, kind: 'call', channel: 'voice', step: ended.position, round: ended.round + 1, delaySeconds: redial.afterSeconds };
 }
