@@ -10,3 +10,6 @@ export { createConsoleVoiceChannel, type ConsoleVoiceChannelOptions } from './vo
 export * from './voice/twilio.js';
 export * from './voice/twiml.js';
 export { renderDigest, digestCallScript, type DigestEntry } from './email/digest.js';
+export { smsText, smsReplyText } from './sms/text.js';
+export { createConsoleSmsChannel } from './sms/console.js';
+export { createTwilioSmsChannel, type TwilioSmsChannelOptions } from './sms/twilio.js';

@@ -41,3 +41,22 @@ export interface VoiceChannel {
   /** Replaces what a live call plays (the voicemail message after the greeting's beep), then hangs up. */
   playAndHangUp(providerRef: string, text: string): Promise<void>;
 }
+
+export interface OutgoingSms {
+  attemptId: string;
+  /** E.164. */
+  to: string;
+  body: string;
+}
+
+export type SendSmsResult =
+  | { status: 'sent'; providerRef: string }
+  /** The provider refused it (a 4xx); `optedOut`: the number replied STOP (Twilio 21610). */
+  | { status: 'failed'; error: string; optedOut: boolean }
+  /** The provider may or may not have taken it (timeout, 5xx) and no message was found: never resent. */
+  | { status: 'unknown'; error: string };
+
+export interface SmsChannel {
+  readonly name: 'twilio' | 'console';
+  send(sms: OutgoingSms, now: Date): Promise<SendSmsResult>;
+}

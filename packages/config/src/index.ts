@@ -51,6 +51,10 @@ const envSchema = z
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_FROM_NUMBER: optionalString,
     TWILIO_API_BASE_URL: url(['http:', 'https:']),
+    TWILIO_MESSAGING_SERVICE_SID: z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID: MG followed by 32 hex digits')
+      .optional(),
     SMTP_URL: url(['smtp:', 'smtps:']),
     EMAIL_FROM: optionalString,
     ENFORCEMENT_WEBHOOK_URL: url(['http:', 'https:']),
@@ -125,6 +129,9 @@ const envSchema = z
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
       ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together' });
     }
+    if (env.TWILIO_MESSAGING_SERVICE_SID && !env.TWILIO_ACCOUNT_SID) {
+      ctx.addIssue({ code: 'custom', path: ['TWILIO_MESSAGING_SERVICE_SID'], message: 'needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (SMS go through the same account)' });
+    }
     if (env.VERDICT_DEDUPE_RETENTION_SECONDS !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['VERDICT_DEDUPE_RETENTION_SECONDS'], message: 'is no longer read: set VERDICT_DEDUPE_WINDOW_SECONDS (default 3600) instead' });
     }
@@ -149,7 +156,7 @@ export interface Config {
   adminToken: string | undefined;
   roles: RoleName[];
   kafka: { brokers: string[]; verdictTopic: string; controlTopic: string; groupId: string } | undefined;
-  twilio: { accountSid: string; authToken: string; fromNumber: string; apiBaseUrl: string | undefined } | undefined;
+  twilio: { accountSid: string; authToken: string; fromNumber: string; apiBaseUrl: string | undefined; messagingServiceSid: string | undefined } | undefined;
   smtp: { url: string; from: string } | undefined;
   enforcementWebhook: { url: string; secret: string } | undefined;
   /** Where enforcement events are delivered: Kafka when KAFKA_BROKERS is set, the webhook when its URL and secret are. */
@@ -205,7 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : undefined,
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM_NUMBER
-        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, fromNumber: e.TWILIO_FROM_NUMBER, apiBaseUrl: e.TWILIO_API_BASE_URL }
+        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, fromNumber: e.TWILIO_FROM_NUMBER, apiBaseUrl: e.TWILIO_API_BASE_URL, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID }
         : undefined,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.EMAIL_FROM ?? 'abuse-desk <abuse-desk@localhost>' } : undefined,
     enforcementWebhook: e.ENFORCEMENT_WEBHOOK_URL && e.ENFORCEMENT_WEBHOOK_SECRET ? { url: e.ENFORCEMENT_WEBHOOK_URL, secret: e.ENFORCEMENT_WEBHOOK_SECRET } : undefined,

@@ -88,7 +88,7 @@ export function claimDue<Row = ContactAttempt>(db: Db, table: 'contact_attempts'
   return claim<Claimed<Row>>(db, {
     table,
     key: ['id'],
-    due: sql`((status = 'pending' and channel = 'email' and due_at <= ${o.now}) or (status = 'placed' and due_at <= ${o.now}) or status = 'dispatching')`,
+    due: sql`((status = 'pending' and channel in ('email', 'sms') and due_at <= ${o.now}) or (status = 'placed' and due_at <= ${o.now}) or status = 'dispatching')`,
     orderBy: 'due_at',
     limit: o.limit,
     lease: { now: o.now, seconds: o.leaseSeconds, workerId: o.workerId, set: sql`status = case when w.status = 'pending' then 'dispatching' else w.status end, updated_at = ${o.now}` },

@@ -44,11 +44,13 @@ async function collectingDigest(trx: Db, channel: Channel, address: string, dueA
 
 /** Holds a claimed attempt for the digest of its address. Returns the digest, or null if the attempt was not ours to hold. */
 export async function holdForDigest(db: Db, a: Pick<ContactAttempt, 'id' | 'channel' | 'address'>, now: Date): Promise<string | null> {
+  const channel = a.channel;
+  if (channel === 'sms') throw new Error(`attempt ${a.id}: an SMS is never held for a digest`);
   return db.transaction().execute(async (trx) => {
     // The attempt first (then the digest): one that is not being dispatched leaves no digest behind.
     const mine = await trx.selectFrom('contact_attempts').select('id').where('id', '=', a.id).where('status', '=', 'dispatching').forUpdate().executeTakeFirst();
     if (!mine) return null;
-    const digestId = await collectingDigest(trx, a.channel, a.address, now, now);
+    const digestId = await collectingDigest(trx, channel, a.address, now, now);
     await trx.updateTable('contact_attempts').set({ status: 'held', digest_id: digestId, updated_at: now, locked_by: null, locked_until: null }).where('id', '=', a.id).execute();
     return digestId;
   });

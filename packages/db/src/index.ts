@@ -20,3 +20,4 @@ export * from './pacing.js';
 export * from './digests.js';
 export * from './sessions.js';
 export * from './acks.js';
+export * from './sms.js';

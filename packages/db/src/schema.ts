@@ -29,7 +29,7 @@ export interface ContactsTable {
   phone: string | null;
   email: string | null;
   role: 'contact' | 'tam';
-  preferred_channel: 'phone' | 'email' | null;
+  preferred_channel: 'phone' | 'email' | 'sms' | null;
   timezone: string | null;
 }
 
@@ -125,6 +125,10 @@ export interface TicketsTable {
   /** Redial settings of the policy the ticket opened under (migration 20261130T2200). */
   call_attempts: Generated<number>;
   redial_after_seconds: Generated<number>;
+  /** SMS settings of the policy the ticket opened under, and the code a contact replies with (migration 20261201T0000). */
+  sms_after_call: Generated<boolean>;
+  sms_reply_seconds: Generated<number>;
+  ack_code: string | null;
 }
 
 export interface TenantEventsTable {
@@ -160,7 +164,7 @@ export interface ContactAttemptsTable {
   contact_name: string;
   address: string;
   timezone: string | null;
-  channel: 'voice' | 'email';
+  channel: 'voice' | 'email' | 'sms';
   kind: string;
   step: number;
   status: AttemptStatus;
@@ -184,6 +188,15 @@ export interface ContactAttemptsTable {
   digest_id: string | null;
   /** The n-th call to this contact at this step (redial, migration 20261130T2200); 1 for everything else. */
   round: Generated<number>;
+  /** An SMS's last delivery status from the provider (queued, sent, delivered, undelivered, failed). */
+  message_status: string | null;
+}
+
+/** A number that must not be texted: Twilio answered 21610 (the person replied STOP), or a STOP reply reached us. */
+export interface SmsOptOutsTable {
+  number: string;
+  opted_out_at: Timestamp;
+  source: string;
 }
 
 /** One of TWILIO_CALLS_PER_SECOND call slots (migration 20261130T1600). */
@@ -339,6 +352,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   ui_sessions: UiSessionsTable;
   ack_tokens: AckTokensTable;
+  sms_opt_outs: SmsOptOutsTable;
   sign_in_requests: SignInRequestsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;

@@ -2,7 +2,7 @@
 // decision — the ticket, its events and its effect rows (attempts, call commands, enforcement outbox,
 // probation) — in the caller's transaction. No rule lives here: every "whether" and "what" is the
 // domain's (`decide` in @abuse-desk/domain); this file knows only where each thing is kept.
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Rule, Severity, TicketState } from '@abuse-desk/contracts';
 import { LIVE_CALL_STATUSES } from '@abuse-desk/domain';
 import type { Decision, EngineEffect, EnforcementAction, TicketEventRecord, TicketSnapshot } from '@abuse-desk/domain';
@@ -24,6 +24,7 @@ export const snapshotOf = (t: Ticket): TicketSnapshot => ({
   evidence: t.evidence as Evidence,
   contacts: t.contacts as ContactSnapshot[],
   redial: { callAttempts: t.call_attempts, afterSeconds: t.redial_after_seconds },
+  sms: { afterUnansweredCall: t.sms_after_call, replySeconds: t.sms_reply_seconds },
   noContacts: t.no_contacts,
   walkPosition: t.walk_position,
   walking: t.walking,
@@ -82,6 +83,9 @@ export async function persistDecision(trx: Db, row: Ticket | null, d: Extract<De
         tenant_id: s.tenantId,
         contacts: JSON.stringify(s.contacts),
         ...(s.redial ? { call_attempts: s.redial.callAttempts, redial_after_seconds: s.redial.afterSeconds } : {}),
+        ...(s.sms ? { sms_after_call: s.sms.afterUnansweredCall, sms_reply_seconds: s.sms.replySeconds } : {}),
+        // What a contact texts back to acknowledge (`ACK 4821`); replies are matched by number and code.
+        ack_code: String(randomInt(10_000)).padStart(4, '0'),
         no_contacts: s.noContacts,
         opened_at: s.openedAt,
       })

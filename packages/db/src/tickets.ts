@@ -3,7 +3,7 @@
 // all in the caller's transaction. Nothing leaves the process here; workers perform the effect rows
 // after the commit.
 import { DEADLINE_STATES, decide } from '@abuse-desk/domain';
-import type { CallOutcome, EngineContext, EngineEffect, EngineEvent, Evidence, TicketCommand, Trip } from '@abuse-desk/domain';
+import type { AttemptKind, CallOutcome, EndedAttempt, EngineContext, EngineEffect, EngineEvent, Evidence, SmsOutcome, TicketCommand, Trip } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import { claim } from './claim.js';
 import type { Db } from './connect.js';
@@ -88,7 +88,24 @@ export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promi
  * Records the final outcome of a call and lets the engine move the walk on. Compare-and-set on the
  * attempt: a second result for the same call changes nothing.
  */
-export async function recordCallOutcome(trx: Db, attemptId: string, outcome: CallOutcome, ctx: CommandContext & { error?: string | null; detail?: string }): Promise<{ applied: boolean }> {
+export async function recordCallOutcome(trx: Db, attemptId: string, outcome: CallOutcome, ctx: OutcomeContext): Promise<{ applied: boolean }> {
+  return endAttempt(trx, attemptId, outcome, ctx, (attempt, detail) => ({ type: 'call_ended', attempt, outcome, ...detail }));
+}
+
+/** The same for an SMS (issue 16): the walk's own SMS moves the walk on unless it was acknowledged. */
+export async function recordSmsOutcome(trx: Db, attemptId: string, outcome: SmsOutcome, ctx: OutcomeContext): Promise<{ applied: boolean }> {
+  return endAttempt(trx, attemptId, outcome, ctx, (attempt, detail) => ({ type: 'sms_ended', attempt, outcome, ...detail }));
+}
+
+export type OutcomeContext = CommandContext & { error?: string | null; detail?: string };
+
+async function endAttempt(
+  trx: Db,
+  attemptId: string,
+  outcome: string,
+  ctx: OutcomeContext,
+  event: (attempt: EndedAttempt, detail: { detail?: string }) => Exclude<EngineEvent, { type: 'trip' }>,
+): Promise<{ applied: boolean }> {
   const attempt = await trx.selectFrom('contact_attempts').select(['ticket_id']).where('id', '=', attemptId).executeTakeFirst();
   if (!attempt) return { applied: false };
   // The ticket first, then the attempt: the same lock order as every other ticket operation.
@@ -102,9 +119,9 @@ export async function recordCallOutcome(trx: Db, attemptId: string, outcome: Cal
     .returningAll()
     .executeTakeFirst();
   if (!done) return { applied: false };
-  const ended = { id: done.id, contactId: done.contact_id, contactName: done.contact_name, kind: done.kind as never, step: done.step, round: done.round };
-  const r = await decideOnLocked(trx, ticket, { type: 'call_ended', attempt: ended, outcome, ...(ctx.detail ? { detail: ctx.detail } : {}) }, ctx);
-  if (!r.ok) throw new Error(`the end of call ${attemptId} was refused: ${r.reason}`);
+  const ended: EndedAttempt = { id: done.id, contactId: done.contact_id, contactName: done.contact_name, kind: done.kind as AttemptKind, step: done.step, round: done.round };
+  const r = await decideOnLocked(trx, ticket, event(ended, ctx.detail ? { detail: ctx.detail } : {}), ctx);
+  if (!r.ok) throw new Error(`the end of ${done.channel} attempt ${attemptId} was refused: ${r.reason}`);
   return { applied: true };
 }
 

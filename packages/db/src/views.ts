@@ -154,17 +154,21 @@ export interface MessageView {
   deadlineIfAcknowledgedNow: Date | null;
   /** Whether the contact walk still runs. */
   walking: boolean;
+  /** The code a contact replies to our SMS with (`ACK 4821`); null on tickets from before SMS. */
+  ackCode: string | null;
+  /** How long the walk waits for a reply to its SMS (seconds). */
+  smsReplySeconds: number;
 }
 
 /** How an acknowledgement came, in the words of the confirmation email. */
-const ACK_HOW: Record<string, string> = { key_press: 'by pressing 1 on our call', link: 'by the link in our email', sms: 'by SMS', agent: 'by talking to our abuse desk' };
+const ACK_HOW: Record<string, string> = { key_press: 'by pressing 1 on our call', link: 'by the link in our email', sms: 'by replying to our SMS', agent: 'by talking to our abuse desk' };
 
 /** What an email or a call says, read at the moment it is sent. */
 export async function messageView(db: Db, ticketId: string, resolutionUrl: string, pending?: { now: Date; resolutionTimeoutSeconds: number }): Promise<MessageView | null> {
   const t = await db
     .selectFrom('tickets')
     .innerJoin('tenants', 'tenants.id', 'tickets.tenant_id')
-    .select(['tickets.number', 'tickets.walking', 'tickets.tenant_id', 'tenants.name as tenant_name', 'tickets.state', 'tickets.severity', 'tickets.rule', 'tickets.evidence', 'tickets.deadline_at', 'tickets.outbound_disabled', 'tickets.contacts'])
+    .select(['tickets.number', 'tickets.walking', 'tickets.tenant_id', 'tenants.name as tenant_name', 'tickets.state', 'tickets.severity', 'tickets.rule', 'tickets.evidence', 'tickets.deadline_at', 'tickets.outbound_disabled', 'tickets.contacts', 'tickets.ack_code', 'tickets.sms_reply_seconds'])
     .where('tickets.id', '=', ticketId)
     .executeTakeFirst();
   if (!t) return null;
@@ -199,6 +203,8 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     acknowledgedBy,
     acknowledgedHow,
     walking: t.walking,
+    ackCode: t.ack_code,
+    smsReplySeconds: t.sms_reply_seconds,
     deadlineIfAcknowledgedNow: pending ? deadlineIfAcknowledgedNow({ state: t.state as TicketState, deadlineAt: t.deadline_at }, pending) : null,
   };
 }

@@ -18,13 +18,15 @@ const KIND_WORDS: Record<string, string> = {
   final: 'final email',
   tam_briefing: 'TAM briefing',
   tam_call: 'TAM call',
+  sms: 'SMS',
+  sms_followup: 'SMS after the call',
   confirmation: 'confirmation',
   suspension_notice: 'suspension notice',
   reinstatement_notice: 'reinstatement notice',
 };
 export const kindWords = (k: string) => KIND_WORDS[k] ?? k.replace(/_/g, ' ');
 
-export const channelWords = (c: string) => (c === 'voice' ? 'call' : c);
+export const channelWords = (c: string) => (c === 'voice' ? 'call' : c === 'sms' ? 'SMS' : c);
 
 const OUTCOME_WORDS: Record<string, string> = {
   'no-answer': 'no answer',
@@ -38,6 +40,9 @@ const OUTCOME_WORDS: Record<string, string> = {
   'rate-limited': 'not called: the number had its calls for the hour (emailed instead)',
   digested: 'in the digest call',
   answered: 'answered, no key pressed',
+  'no-reply': 'no reply in time',
+  undelivered: 'not delivered',
+  'opted-out': 'not sent: the number opted out of SMS (STOP)',
 };
 const STATUS_WORDS: Record<string, string> = {
   pending: 'pending',
@@ -48,8 +53,12 @@ const STATUS_WORDS: Record<string, string> = {
   canceled: 'canceled',
   failed: 'failed',
 };
-export const attemptResultWords = (a: { outcome: string | null; status: string }) =>
-  a.outcome ? (OUTCOME_WORDS[a.outcome] ?? a.outcome.replace(/[-_]/g, ' ')) : (STATUS_WORDS[a.status] ?? a.status);
+export const attemptResultWords = (a: { outcome: string | null; status: string; channel?: string; messageStatus?: string | null }) => {
+  if (a.outcome) return OUTCOME_WORDS[a.outcome] ?? a.outcome.replace(/[-_]/g, ' ');
+  // A walk SMS that went out waits for the reply; Twilio's delivery status says how far it got.
+  if (a.channel === 'sms' && a.status === 'placed') return `waiting for a reply${a.messageStatus ? ` (${a.messageStatus})` : ''}`;
+  return STATUS_WORDS[a.status] ?? a.status;
+};
 
 const EVENT_WORDS: Record<string, string> = {
   opened: 'ticket opened',
@@ -65,6 +74,8 @@ const EVENT_WORDS: Record<string, string> = {
   resolve: 'resolved',
   dismiss: 'dismissed',
   note: 'note',
+  'sms.reply': 'SMS reply (no acknowledgement)',
+  'sms.ended': 'SMS ended',
   superseded: 'superseded',
 };
 export const eventWords = (t: string) => EVENT_WORDS[t] ?? t.replace(/[_.]/g, ' ');

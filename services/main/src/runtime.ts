@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { buildApp, buildOpsApp, redactUrl } from '@abuse-desk/api';
 import type { ApiDeps } from '@abuse-desk/api';
-import { createConsoleEmailChannel, createConsoleVoiceChannel, createSmtpEmailChannel, createTwilioClient, createTwilioVoiceChannel } from '@abuse-desk/channels';
+import { createConsoleEmailChannel, createConsoleSmsChannel, createConsoleVoiceChannel, createSmtpEmailChannel, createTwilioClient, createTwilioSmsChannel, createTwilioVoiceChannel } from '@abuse-desk/channels';
 import type { Config } from '@abuse-desk/config';
 import { startCounter } from '@abuse-desk/counter';
 import { connect, ensureAdminToken, migrateToLatest } from '@abuse-desk/db';
@@ -103,11 +103,12 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
   const email = config.smtp ? createSmtpEmailChannel({ url: config.smtp.url, from: config.smtp.from, logger, timeoutMs: (config.workLeaseSeconds * 1000) / 3 }) : createConsoleEmailChannel({ logger, outboxDir: path.join(config.dataDir, 'outbox') });
   stops.push(() => email.close());
   // Real credentials always mean real calls: the console channel is never used when they are given.
-  const voice = config.twilio
+  // Like SMTP: a request times out well within the lease, so a slow create is looked up by the notifier
+  // that sent it, never taken over by another (or by the same process's other loop) as a dead one.
+  const twilioClient = config.twilio && createTwilioClient({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: config.twilio.apiBaseUrl, timeoutMs: Math.min(10_000, (config.workLeaseSeconds * 1000) / 3) });
+  const voice = config.twilio && twilioClient
     ? createTwilioVoiceChannel({
-        // Like SMTP: a request times out well within the lease, so a slow create is looked up by the notifier
-        // that sent it, never taken over by another (or by the same process's other loop) as a dead one.
-        client: createTwilioClient({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: config.twilio.apiBaseUrl, timeoutMs: Math.min(10_000, (config.workLeaseSeconds * 1000) / 3) }),
+        client: twilioClient,
         fromNumber: config.twilio.fromNumber,
         publicBaseUrl: config.publicBaseUrl,
         ringSeconds: config.callRingSeconds,
@@ -115,6 +116,9 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
         logger,
       })
     : createConsoleVoiceChannel({ logger, ringSeconds: config.callRingSeconds });
+  const sms = config.twilio && twilioClient
+    ? createTwilioSmsChannel({ client: twilioClient, messagingServiceSid: config.twilio.messagingServiceSid, fromNumber: config.twilio.fromNumber, publicBaseUrl: config.publicBaseUrl, logger })
+    : createConsoleSmsChannel({ logger });
 
   const nudges: (() => void)[] = [];
   const readiness: ApiDeps['readiness'] = [];
@@ -125,7 +129,7 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
     stops.push(counter.stop);
   }
   if (roles.has('notifier')) {
-    const notifier = startNotifier({ db, config, logger, clock, email, voice, registry, workerId });
+    const notifier = startNotifier({ db, config, logger, clock, email, voice, sms, registry, workerId });
     nudges.push(notifier.nudge);
     stops.push(notifier.stop);
   }

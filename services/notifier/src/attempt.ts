@@ -1,12 +1,12 @@
 // One claimed contact attempt of the attempts loop: an email to send (or to hold for its digest when the
 // address is shared by several tenants), or a call that needs reconciling — its result is overdue, or
 // its notifier died while placing it. Calls waiting to be placed go through the dialer (dialer.ts).
-import { renderEmail } from '@abuse-desk/channels';
+import { renderEmail, smsText } from '@abuse-desk/channels';
 import type { EmailKind } from '@abuse-desk/channels';
-import { callOutcomeOfStep, holdForDigest, isSharedAddress, issueAckToken, issueResolutionToken, markEmailFailed, markEmailSent, messageView, recordCallOutcome } from '@abuse-desk/db';
+import { callOutcomeOfStep, holdForDigest, isSharedAddress, isSmsOptedOut, issueAckToken, issueResolutionToken, markAttemptCanceled, markEmailFailed, markEmailSent, markSmsSent, messageView, recordCallOutcome, recordSmsOptOut, recordSmsOutcome } from '@abuse-desk/db';
 import type { Claimed, ContactAttempt } from '@abuse-desk/db';
 import { claimedCallAction } from '@abuse-desk/domain';
-import type { CallOutcome } from '@abuse-desk/domain';
+import type { CallOutcome, SmsOutcome } from '@abuse-desk/domain';
 import type { Logger } from 'pino';
 import type { NotifierDeps, NotifierMetrics } from './index.js';
 
@@ -27,13 +27,14 @@ export async function finishCall(deps: NotifierDeps, a: ContactAttempt, log: Log
 
 /** Whether this attempt goes into its address's digest instead of out on its own. */
 export async function digested(deps: NotifierDeps, a: ContactAttempt): Promise<boolean> {
-  if (deps.config.digestMinutes === 0 || a.digest_id) return false;
+  if (deps.config.digestMinutes === 0 || a.digest_id || a.channel === 'sms') return false; // SMS have no digest
   if (a.channel === 'voice' && a.kind !== 'tam_call') return false; // the walk's own calls are never held
   return isSharedAddress(deps.db, a.channel, a.address);
 }
 
 export async function performAttempt(deps: NotifierDeps, a: Claimed<ContactAttempt>, parent: Logger, metrics: NotifierMetrics) {
   const log = parent.child({ attemptId: a.id, ticketId: a.ticket_id, kind: a.kind, channel: a.channel });
+  if (a.channel === 'sms') return performSms(deps, a, log, metrics);
   if (a.channel === 'voice') {
     const action = claimedCallAction(a.previous_status);
     if (action === 'end_unknown') return finishCall(deps, a, log, metrics, 'unknown', 'the notifier stopped while placing this call; it is not placed again');
@@ -65,4 +66,46 @@ export async function performAttempt(deps: NotifierDeps, a: Claimed<ContactAttem
     if (next === 'failed') metrics.attempts.inc({ channel: a.channel, kind: a.kind, outcome: 'failed' });
     log.warn({ err, tries: a.tries, next }, 'email.failed');
   }
+}
+
+/** Ends an SMS attempt with `outcome`; for the walk's own SMS that moves the walk on. */
+async function finishSms(deps: NotifierDeps, a: ContactAttempt, log: Logger, metrics: NotifierMetrics, outcome: SmsOutcome, error: string | null) {
+  const ctx = { ...outcomeContext(deps), error, ...(error ? { detail: error } : {}) };
+  const r = await deps.db.transaction().execute((trx) => recordSmsOutcome(trx, a.id, outcome, ctx));
+  if (r.applied) metrics.attempts.inc({ channel: a.channel, kind: a.kind, outcome });
+  log.info({ outcome, error }, 'sms.ended');
+}
+
+/**
+ * An SMS (issue 16). Claimed `placed`: the walk's reply window passed without the code. Claimed
+ * `dispatching`: its notifier died while sending — it may have gone out, so it is never sent again.
+ * Otherwise it is sent now, unless the walk no longer needs it or the number opted out of SMS.
+ */
+async function performSms(deps: NotifierDeps, a: Claimed<ContactAttempt>, log: Logger, metrics: NotifierMetrics) {
+  if (a.previous_status === 'placed') return finishSms(deps, a, log, metrics, 'no-reply', null);
+  if (a.previous_status === 'dispatching') return finishSms(deps, a, log, metrics, 'unknown', 'the notifier stopped while sending this SMS; it is not sent again');
+  const view = await messageView(deps.db, a.ticket_id, '');
+  if (!view) throw new Error(`ticket ${a.ticket_id} of attempt ${a.id} not found`);
+  if (!view.walking) {
+    // The walk stopped between the claim and now (someone acknowledged): nothing to ask any more.
+    await markAttemptCanceled(deps.db, a.id, deps.clock.now());
+    log.info('sms.not_needed');
+    return;
+  }
+  if (await isSmsOptedOut(deps.db, a.address)) return finishSms(deps, a, log, metrics, 'opted-out', 'the number opted out of SMS (replied STOP); not sent');
+  const now = deps.clock.now();
+  const sent = await deps.sms.send({ attemptId: a.id, to: a.address, body: smsText(a.kind === 'sms' ? 'sms' : 'sms_followup', view) }, now);
+  if (sent.status === 'sent') {
+    // The walk's own SMS waits for a reply for the policy's window; an SMS beside a follow-up is done.
+    const replyDueAt = a.kind === 'sms' ? new Date(now.getTime() + view.smsReplySeconds * 1000) : null;
+    await markSmsSent(deps.db, a.id, sent.providerRef, replyDueAt, deps.clock.now());
+    if (!replyDueAt) metrics.attempts.inc({ channel: a.channel, kind: a.kind, outcome: 'sent' });
+    log.info({ providerRef: sent.providerRef, replyDueAt }, 'sms.sent');
+    return;
+  }
+  if (sent.status === 'failed' && sent.optedOut) {
+    await recordSmsOptOut(deps.db, a.address, `Twilio refused attempt ${a.id}: ${sent.error}`, deps.clock.now());
+    return finishSms(deps, a, log, metrics, 'opted-out', sent.error);
+  }
+  return finishSms(deps, a, log, metrics, sent.status, sent.error);
 }

@@ -1,12 +1,12 @@
 // The notifier role: claims due contact attempts and performs them through the voice and email
 // channels, then records the outcome (which moves the walk on). Rows, not memory, hold the walk:
 // any notifier may die at any point and another takes over from the rows. Four loops:
-// - attempts: emails, and calls whose result is overdue or whose notifier died while placing them;
+// - attempts: emails and SMS, and calls whose result is overdue or whose notifier died while placing them;
 // - dialer: calls waiting to be placed, one per call slot (TWILIO_CALLS_PER_SECOND across all notifiers);
 // - digests: one message per DIGEST_MINUTES to an address shared by several tenants;
 // - call commands: cancels, voicemails and hang-ups of live calls.
 import type { Config } from '@abuse-desk/config';
-import type { EmailChannel, VoiceChannel } from '@abuse-desk/channels';
+import type { EmailChannel, SmsChannel, VoiceChannel } from '@abuse-desk/channels';
 import { claimCallCommands, claimDue, ensureCallSlots, pollLoop } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import type { Logger } from 'pino';
@@ -26,6 +26,7 @@ export interface NotifierDeps {
   clock: { now(): Date };
   email: EmailChannel;
   voice: VoiceChannel;
+  sms: SmsChannel;
   registry: Registry;
   workerId: string;
   /** Poll interval when idle (ms). */
@@ -100,6 +101,6 @@ export function startNotifier(deps: NotifierDeps) {
   const stop = async () => {
     await Promise.all(loops.map((l) => l.stop()));
   };
-  log.info({ email: deps.email.name, voice: deps.voice.name, callsPerSecond: deps.config.callsPerSecond, callsPerNumberPerHour: deps.config.callsPerNumberPerHour, digestMinutes: deps.config.digestMinutes }, 'notifier.started');
+  log.info({ email: deps.email.name, voice: deps.voice.name, sms: deps.sms.name, callsPerSecond: deps.config.callsPerSecond, callsPerNumberPerHour: deps.config.callsPerNumberPerHour, digestMinutes: deps.config.digestMinutes }, 'notifier.started');
   return { nudge, stop };
 }

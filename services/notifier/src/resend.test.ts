@@ -1,7 +1,7 @@
 // README "What a crash does": an email whose notifier died in the middle of sending is sent again by
 // another notifier once the lease has run out, with the same Message-ID (<attemptId@abuse-desk>), so the
 // rare duplicate is recognisable. Two notifiers over one database and a real SMTP server.
-import { createSmtpEmailChannel, createConsoleVoiceChannel } from '@abuse-desk/channels';
+import { createConsoleSmsChannel, createSmtpEmailChannel, createConsoleVoiceChannel } from '@abuse-desk/channels';
 import type { EmailChannel, OutgoingEmail } from '@abuse-desk/channels';
 import { loadConfig } from '@abuse-desk/config';
 import { claimDue, listContacts, openOrUpdateTicket, replaceContacts, toSnapshot, upsertTenant } from '@abuse-desk/db';
@@ -57,6 +57,7 @@ for (const engine of ENGINES) {
     const sink = await startSmtpSink();
     t.teardown(() => sink.close());
     const voice = createConsoleVoiceChannel({ logger, ringSeconds: 30 });
+    const sms = createConsoleSmsChannel({ logger });
 
     t.test('an email whose notifier died mid-send is sent again after its lease, with the same Message-ID', async (t) => {
       const ticket = await openEmailOnlyTicket(db, `resend-${engine}`);
@@ -77,7 +78,7 @@ for (const engine of ENGINES) {
         },
         close: () => smtpA.close(),
       };
-      const a = startNotifier({ db, config, logger, clock: new TestClock(NOW), email: emailA, voice, registry: new Registry(), workerId: 'worker-a', idleMs: 50 });
+      const a = startNotifier({ db, config, logger, clock: new TestClock(NOW), email: emailA, voice, sms, registry: new Registry(), workerId: 'worker-a', idleMs: 50 });
       t.teardown(async () => {
         for (const die of dying) die();
         await a.stop();
@@ -91,7 +92,7 @@ for (const engine of ENGINES) {
 
       // Worker B, once the lease has run out.
       const smtpB = createSmtpEmailChannel({ url: sink.url, from: 'abuse@desk.example', logger });
-      const b = startNotifier({ db, config, logger, clock: new TestClock(new Date(NOW.getTime() + (LEASE_SECONDS + 1) * 1000)), email: smtpB, voice, registry: new Registry(), workerId: 'worker-b', idleMs: 50 });
+      const b = startNotifier({ db, config, logger, clock: new TestClock(new Date(NOW.getTime() + (LEASE_SECONDS + 1) * 1000)), email: smtpB, voice, sms, registry: new Registry(), workerId: 'worker-b', idleMs: 50 });
       t.teardown(async () => {
         await b.stop();
         await smtpB.close();

@@ -167,9 +167,9 @@ const senderLines = (view: TicketView) =>
 
 const SIGN_OFF = 'The abuse desk';
 
-/** What the acknowledgement link is for, and the other ways (issue 16). */
-export const ACK_LEAD =
-  'Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), or press 1 when we call:';
+/** What the acknowledgement link is for, and the other ways (issue 16): a key press, and the SMS code when the ticket has one. */
+export const ackLead = (ackCode: string | null | undefined) =>
+  `Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), press 1 when we call${ackCode ? `, or reply ACK ${ackCode} to our text message` : ''}:`;
 
 export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipient): RenderedEmail {
   const w = wording(kind, view, recipient);
@@ -190,7 +190,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     w.action,
     view.resolutionUrl,
     '',
-    ...(recipient.acknowledgeUrl ? [ACK_LEAD, recipient.acknowledgeUrl, ''] : []),
+    ...(recipient.acknowledgeUrl ? [ackLead(view.ackCode), recipient.acknowledgeUrl, ''] : []),
     `— ${SIGN_OFF}`,
     '',
   ].join('\n');
@@ -210,7 +210,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     senders.length ? `<ul>${senders.map((s) => `<li>${h(s)}</li>`).join('')}</ul>` : '<p>(none recorded)</p>',
     `<p>${h(w.action)}</p>`,
     `<p><a href="${h(view.resolutionUrl)}">${h(view.resolutionUrl)}</a></p>`,
-    ...(recipient.acknowledgeUrl ? [`<p>${h(ACK_LEAD)}</p>`, `<p><a href="${h(recipient.acknowledgeUrl)}">${h(recipient.acknowledgeUrl)}</a></p>`] : []),
+    ...(recipient.acknowledgeUrl ? [`<p>${h(ackLead(view.ackCode))}</p>`, `<p><a href="${h(recipient.acknowledgeUrl)}">${h(recipient.acknowledgeUrl)}</a></p>`] : []),
     `<p>— ${h(SIGN_OFF)}</p>`,
     '</body></html>',
     '',

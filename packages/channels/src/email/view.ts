@@ -26,6 +26,8 @@ export interface TicketView {
   acknowledgedBy: string | null;
   /** …and how: `pressed 1 on our call`, `by the link in our email` (issue 16). */
   acknowledgedHow?: string | null;
+  /** The code a contact replies to our SMS with (`ACK 4821`, issue 16); absent on tickets from before SMS. */
+  ackCode?: string | null;
   /** While no deadline runs: the deadline an acknowledgement right now would start (for calls). */
   deadlineIfAcknowledgedNow?: Date | null;
 }
@@ -42,4 +44,4 @@ export interface Recipient {
   acknowledgeUrl?: string | null;
 }
 
-export type EmailKind = Exclude<AttemptKind, 'call' | 'tam_call'>;
+export type EmailKind = Exclude<AttemptKind, 'call' | 'tam_call' | 'sms' | 'sms_followup'>;

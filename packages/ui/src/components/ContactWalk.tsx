@@ -40,7 +40,7 @@ export function ContactWalk({ ticket: t }: { ticket: TicketDetail }) {
           <li key={entry.attempt.id} class={`attempt result-${(entry.attempt.outcome ?? entry.attempt.status).replace(/[^a-z]/g, '')}`}>
             <span class="when">{utc(entry.attempt.createdAt)}</span>
             <span class="what">
-              <span class="pill">{channelWords(entry.attempt.channel)}</span> <strong>{kindWords(entry.attempt.kind)}</strong> to {entry.attempt.contactName}
+              <span class="pill">{channelWords(entry.attempt.channel)}</span> <strong>{kindWords(entry.attempt.kind)}</strong>{entry.attempt.round > 1 ? ` (call ${entry.attempt.round})` : ''} to {entry.attempt.contactName}
             </span>
             <span class="result">{attemptResultWords(entry.attempt)}</span>
             {entry.attempt.completedAt ? <span class="muted small">finished {utc(entry.attempt.completedAt)}</span> : null}

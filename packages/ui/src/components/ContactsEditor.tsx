@@ -11,7 +11,7 @@ interface Row {
   phone: string;
   email: string;
   role: 'contact' | 'tam';
-  preferredChannel: '' | 'phone' | 'email';
+  preferredChannel: '' | 'phone' | 'email' | 'sms';
   timezone: string;
 }
 const FIELDS = ['name', 'phone', 'email', 'role', 'preferredChannel', 'timezone'] as const;
@@ -166,6 +166,7 @@ export function ContactsEditor({ tenantId, initial }: { tenantId: string; initia
                     <option value="">none</option>
                     <option value="phone">phone</option>
                     <option value="email">email</option>
+                    <option value="sms">SMS (texted instead of called)</option>
                   </select>
                   {fieldError(id('preferredChannel'))}
                 </div>

@@ -1,10 +1,10 @@
-// Twilio's voice webhooks (SPEC §7, §8). Every request must carry a valid X-Twilio-Signature computed with
+// Twilio's voice and messaging webhooks (SPEC §7, §8; SMS: issue 16). Every request must carry a valid X-Twilio-Signature computed with
 // the auth token over PUBLIC_BASE_URL + path and query — never over the Host header, which a proxy
 // rewrites; anything else gets 403 and changes nothing. Handlers answer at once: work on other calls
 // (cancelling them after a key press, the voicemail, hanging up on a fax) is queued as call commands in
 // the same transaction and carried out by the notifier, so it survives this process.
-import { callScript, digestCallScript, gatherTwiml, sayAndHangUp, spokenDeadline, spokenTicketNumber } from '@abuse-desk/channels';
-import { applyCallStatus, digestCallSummary, findAttempt, messageView, recordAnsweredBy, recordDigits } from '@abuse-desk/db';
+import { callScript, digestCallScript, gatherTwiml, sayAndHangUp, smsReplyText, spokenDeadline, spokenTicketNumber } from '@abuse-desk/channels';
+import { applyCallStatus, applyMessageStatus, clearSmsOptOut, digestCallSummary, findAttempt, messageView, recordAnsweredBy, recordDigits, recordSmsOptOut, smsReply } from '@abuse-desk/db';
 import { callStillWanted } from '@abuse-desk/domain';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
@@ -12,6 +12,10 @@ import type { ApiDeps } from '../app.js';
 import { Problem, sendProblem } from '../problems.js';
 
 type Form = Record<string, string | string[] | undefined>;
+
+/** Twilio's default opt-out and opt-in keywords (a whole message, any case). */
+const OPT_OUT_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE']);
+const OPT_IN_WORDS = new Set(['START', 'UNSTOP', 'YES']);
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
 export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -102,6 +106,67 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
     request.log.info({ attemptId: id, status, sequence, applied: r.applied, outcome: r.outcome }, 'call.status');
     if (r.outcome) deps.onWorkQueued?.();
     return reply.code(204).send();
+  });
+
+  // SMS status callbacks (issue 16): kept in order of Twilio's statuses; a failed walk SMS moves the walk on.
+  app.post('/webhooks/twilio/sms-status', opts, async (request, reply) => {
+    const id = attemptIdOf(request);
+    const body = request.body as Form;
+    const status = one(body['MessageStatus']) || one(body['SmsStatus']);
+    const code = one(body['ErrorCode']);
+    const exists = status ? await findAttempt(deps.db, id).catch(() => undefined) : undefined;
+    if (!exists) return reply.code(204).send();
+    const r = await deps.db.transaction().execute((trx) => applyMessageStatus(trx, id, { messageSid: one(body['MessageSid']), status, errorCode: /^\d+$/.test(code) ? Number(code) : null }, ctx()));
+    request.log.info({ attemptId: id, status, errorCode: code || undefined, applied: r.applied, ended: r.ended }, 'sms.status');
+    if (r.ended) deps.onWorkQueued?.();
+    return reply.code(204).send();
+  });
+
+  // An SMS to our number (issue 16): the Messaging webhook of the number or the Messaging Service. A reply
+  // with the ticket's code acknowledges; STOP/START keep the opt-out list; anything else is kept on the
+  // ticket and answered with how to acknowledge. Only open tickets that texted that number are touched.
+  app.post('/webhooks/twilio/sms', opts, async (request, reply) => {
+    const body = request.body as Form;
+    const from = one(body['From']);
+    const text = one(body['Body']);
+    const messageSid = one(body['MessageSid']);
+    const respond = (message: string | null) => {
+      const r = new twilio.twiml.MessagingResponse();
+      if (message) r.message(message);
+      return twiml(reply, r.toString());
+    };
+    const keyword = text.trim().toUpperCase();
+    // Twilio answers these itself (and blocks further SMS to the number until START); we keep the same list.
+    if (OPT_OUT_WORDS.has(keyword)) {
+      await recordSmsOptOut(deps.db, from, `${keyword} reply (message ${messageSid})`, deps.clock.now());
+      request.log.info({ messageSid, keyword }, 'sms.opted_out');
+      return respond(null);
+    }
+    if (OPT_IN_WORDS.has(keyword)) {
+      const cleared = await clearSmsOptOut(deps.db, from);
+      request.log.info({ messageSid, keyword, cleared }, 'sms.opted_in');
+      return respond(null);
+    }
+    const r = await deps.db.transaction().execute((trx) => smsReply(trx, { from, body: text }, { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, destinations: deps.config.enforcementDestinations }));
+    request.log.info({ messageSid, result: r.kind, tickets: 'tickets' in r ? r.tickets.map((x) => x.number) : [], length: text.length }, 'sms.received');
+    switch (r.kind) {
+      case 'unknownSender':
+        // Nothing of ours went to this number: no answer (an answer costs, and tells a stranger nothing useful).
+        return respond(null);
+      case 'acknowledged': {
+        deps.onWorkQueued?.();
+        const first = r.tickets[0]!;
+        const view = await messageView(deps.db, first.ticketId, '');
+        return respond(smsReplyText({ kind: 'acknowledged', number: r.tickets.map((x) => x.number).join(', '), tenantName: view?.tenantName ?? '', deadlineAt: view?.deadlineAt ?? null }));
+      }
+      case 'notNeeded': {
+        const first = r.tickets[0]!;
+        const view = await messageView(deps.db, first.ticketId, '');
+        return respond(smsReplyText({ kind: 'notNeeded', number: first.number, acknowledgedBy: view?.acknowledgedBy ?? null, state: view?.state ?? 'closed' }));
+      }
+      case 'recorded':
+        return respond(smsReplyText({ kind: 'recorded', numbers: r.tickets.map((x) => x.number), codeGiven: r.codeGiven }));
+    }
   });
 
   // When our voice webhook fails, Twilio asks here: never let a person hear "an application error occurred".
