@@ -26,6 +26,7 @@ function sample() {
     resolutionUrl: 'https://abuse.example.net/resolve/Zm9vYmFyYmF6cXV4',
     acknowledgedBy: null as string | null,
     acknowledgedHow: null as string | null,
+    ackCode: null as string | null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { ticketView, type TicketViewOverrides } from '@abuse-desk/testkit';
 import t from 'tap';
+import { smsReplyText, smsText } from '../sms/text.js';
 import { renderEmail } from './templates.js';
 import type { EmailKind, Recipient } from './view.js';
 
@@ -156,6 +157,30 @@ t.test('while the walk looks for someone, an email carries the recipient’s ack
   t.match(email.text, /Acknowledge here .* or press 1 when we call/, 'text: the ways to acknowledge');
   t.match(email.html, `<a href="${url}">`, 'html: the link is clickable');
   t.notMatch(renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null }), berlin).text, '/ack/', 'no link without one');
+  t.notMatch(email.text, /reply ACK/, 'no SMS code on a ticket without one');
+  const coded = renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null, ackCode: '4821' }), { ...berlin, acknowledgeUrl: url });
+  t.match(coded.text, /or press 1 when we call, or reply ACK 4821 to our text message:/, 'text: the third way, the SMS code');
+  t.match(coded.html, 'reply ACK 4821 to our text message', 'html: the same');
+});
+
+t.test('an SMS names the ticket, the tenant and the code, in plain ASCII within two parts', async (t) => {
+  const view = { number: 'ABU-000042', tenantName: 'ACME Mail', rule: 'spam' as const, ackCode: '4821' };
+  const walk = smsText('sms', view);
+  t.equal(walk, '[abuse-desk] ABU-000042: outbound spam from ACME Mail. Reply ACK 4821 to acknowledge (or press 1 when we call, or use the link in our email).');
+  const after = smsText('sms_followup', { ...view, tenantName: 'A'.repeat(80) });
+  t.match(after, /^\[abuse-desk\] We called about ABU-000042 \(outbound spam from A{39}~\) and missed you\. Reply ACK 4821/, 'a long tenant name is cut');
+  for (const text of [walk, after]) {
+    t.ok(/^[\x20-\x7e]*$/.test(text), 'ASCII only (GSM-7, not UCS-2)');
+    t.ok(text.length <= 306, `at most two SMS parts (${text.length} characters)`);
+  }
+  t.match(smsText('sms', { ...view, ackCode: null }), 'Press 1 when we call to acknowledge', 'a ticket from before SMS has no code to offer');
+});
+
+t.test('an SMS answer says what the reply did', async (t) => {
+  t.equal(smsReplyText({ kind: 'acknowledged', number: 'ABU-000042', tenantName: 'ACME Mail', deadlineAt: new Date('2026-11-22T11:15:00Z') }), 'Thank you: ABU-000042 is acknowledged and we stop calling. Report the fix through the link in our email by 11:15 UTC, or outbound mail from ACME Mail will be disabled.');
+  t.equal(smsReplyText({ kind: 'notNeeded', number: 'ABU-000042', acknowledgedBy: 'Bob Backup', state: 'engaged' }), 'ABU-000042 was already acknowledged by Bob Backup. Thank you.');
+  t.match(smsReplyText({ kind: 'recorded', numbers: ['ABU-000042'], codeGiven: true }), /^That code does not match ABU-000042\. To acknowledge, reply ACK and the 4-digit code/);
+  t.match(smsReplyText({ kind: 'recorded', numbers: ['ABU-000042'], codeGiven: false }), /^Your message is on ABU-000042\./);
 });
 
 t.test('a confirmation says how the contact acknowledged', async (t) => {

@@ -169,7 +169,7 @@ const SIGN_OFF = 'The abuse desk';
 
 /** What the acknowledgement link is for, and the other ways (issue 16): a key press, and the SMS code when the ticket has one. */
 export const ackLead = (ackCode: string | null | undefined) =>
-  `Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), press 1 when we call${ackCode ? `, or reply ACK ${ackCode} to our text message` : ''}:`;
+  `Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), or press 1 when we call${ackCode ? `, or reply ACK ${ackCode} to our text message` : ''}:`;
 
 export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipient): RenderedEmail {
   const w = wording(kind, view, recipient);
