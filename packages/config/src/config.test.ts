@@ -32,6 +32,15 @@ t.test('Twilio credentials must come together', async (t) => {
   t.throws(() => loadConfig({ TWILIO_ACCOUNT_SID: 'AC1' }), /TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together/);
 });
 
+t.test('TWILIO_MESSAGING_SERVICE_SID: an MG SID, used with the Twilio account', async (t) => {
+  const twilio = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'secret', TWILIO_FROM_NUMBER: '+15005550006' };
+  const sid = `MG${'0a'.repeat(16)}`;
+  t.equal(loadConfig({ ...twilio, TWILIO_MESSAGING_SERVICE_SID: sid }).twilio?.messagingServiceSid, sid);
+  t.equal(loadConfig(twilio).twilio?.messagingServiceSid, undefined, 'unset: SMS from TWILIO_FROM_NUMBER');
+  t.throws(() => loadConfig({ ...twilio, TWILIO_MESSAGING_SERVICE_SID: 'PN123' }), /TWILIO_MESSAGING_SERVICE_SID: must be a Messaging Service SID/);
+  t.throws(() => loadConfig({ TWILIO_MESSAGING_SERVICE_SID: sid }), /TWILIO_MESSAGING_SERVICE_SID: needs TWILIO_ACCOUNT_SID/);
+});
+
 t.test('roles, URLs and SMTP are parsed', async (t) => {
   const c = loadConfig({ ROLES: 'api, notifier,api', PUBLIC_BASE_URL: 'https://abuse.example/', SMTP_URL: 'smtp://u:p@127.0.0.1:2525', PORT: '9000' });
   t.same(c.roles, ['api', 'notifier']);

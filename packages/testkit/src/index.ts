@@ -10,5 +10,6 @@ export { signedPost, type SignedPostResult } from './twilio-callbacks.js';
 export { twilioClientFor, type TwilioClientOptions } from './twilio-client.js';
 export { startTwilioStandin, type RecordedRequest, type TwilioStandin, type TwilioStandinFailMode, type TwilioStandinOptions } from './twilio-standin.js';
 export type { StandinCall } from './twilio-calls.js';
+export { inboundMessageParams, messageStatusParams, segmentsOf, MESSAGING_SERVICE_SENDER, type InboundMessageOptions, type StandinMessage } from './twilio-messages.js';
 export { cleanBurst, spamBurst, verdict, verdictBurst, type VerdictOverrides } from './verdicts.js';
 export { waitUntil, type WaitUntilOptions } from './wait.js';

@@ -1,6 +1,8 @@
 // The stand-in's calls: what Calls.json create, list, fetch and update do to them, and the JSON Twilio
 // answers with (field names, RFC 2822 dates and sub-resource URIs as twilio-node parses them).
-import { randomBytes } from 'node:crypto';
+import { hex, last, listPage, newestFirst, rfc2822, twilioError, withinDateFilters, type TwilioReply } from './twilio-json.js';
+
+export { hex, twilioError } from './twilio-json.js';
 
 export interface StandinCall {
   sid: string;
@@ -17,27 +19,10 @@ export interface StandinCall {
 }
 
 /** A reply for the server to send: an HTTP status and a JSON body. */
-export interface CallsReply {
-  status: number;
-  body: unknown;
-}
-
-export const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-
-/** RFC 2822 as Twilio writes it (twilio-node parses exactly `ddd, DD MMM YYYY HH:mm:ss +0000`). */
-function rfc2822(d: Date): string {
-  return d.toUTCString().replace(/GMT$/, '+0000');
-}
-
-/** Twilio's error body. */
-export function twilioError(status: number, code: number, message: string) {
-  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
-}
+export type CallsReply = TwilioReply;
 
 const FINAL_STATUSES = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const SUBRESOURCES = ['notifications', 'recordings', 'payments', 'events', 'siprec', 'streams', 'transcriptions', 'user_defined_message_subscriptions', 'user_defined_messages'];
-
-const last = (form: Map<string, string[]>, name: string) => form.get(name)?.at(-1);
 
 /** The calls of one account, as Twilio would keep them. */
 export class CallRegistry {
@@ -89,27 +74,11 @@ export class CallRegistry {
     return call;
   }
 
-  /** One page (the first) of the calls matching the list filters, newest first. */
+  /** One page of the calls matching the list filters, newest first (PageSize, Page as Twilio pages them). */
   list(url: URL, query: Map<string, string[]>) {
-    const q = (name: string) => query.get(name)?.at(-1);
-    const found = [...this.calls.values()].filter((c) => matchesFilters(c, q)).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
-    const pageSize = Number(q('PageSize') ?? 50) || 50;
-    const page = found.slice(0, pageSize);
-    const pageQuery = new URLSearchParams(url.searchParams);
-    if (!pageQuery.has('PageSize')) pageQuery.set('PageSize', String(pageSize));
-    pageQuery.set('Page', '0');
-    const pageUri = `${url.pathname}?${pageQuery.toString()}`;
-    return {
-      calls: page.map((c) => this.json(c)),
-      end: Math.max(0, page.length - 1),
-      first_page_uri: pageUri,
-      next_page_uri: null,
-      page: 0,
-      page_size: pageSize,
-      previous_page_uri: null,
-      start: 0,
-      uri: pageUri,
-    };
+    const q = (name: string) => last(query, name);
+    const found = newestFirst(this.calls.values(), (c) => c.createdAt.getTime()).filter((c) => matchesFilters(c, q));
+    return listPage(url, query, 'calls', found, (c) => this.json(c));
   }
 
   /** An update: cancel a call not yet answered, complete one not yet ended, or redirect one in progress. */
@@ -139,20 +108,5 @@ function matchesFilters(c: StandinCall, q: (name: string) => string | undefined)
   if (to !== undefined && c.to !== to) return false;
   if (from !== undefined && c.from !== from) return false;
   if (status !== undefined && c.status !== status) return false;
-  const t = c.createdAt.getTime();
-  const bound = (v: string, edge: 'start' | 'end') => {
-    const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
-    const ms = Date.parse(dayOnly ? `${v}T00:00:00Z` : v);
-    if (Number.isNaN(ms)) return NaN;
-    if (dayOnly) return edge === 'start' ? ms : ms + 86_400_000 - 1;
-    // Twilio's filters are to the second: a call at 12:00:00.400 is "at" 12:00:00.
-    return edge === 'start' ? ms : ms + 999;
-  };
-  const on = q('StartTime');
-  const after = q('StartTime>');
-  const before = q('StartTime<');
-  if (on !== undefined && !(t >= bound(on, 'start') && t <= bound(on, 'end'))) return false;
-  if (after !== undefined && !(t >= bound(after, 'start'))) return false;
-  if (before !== undefined && !(t <= bound(before, 'end'))) return false;
-  return true;
+  return withinDateFilters(c.createdAt.getTime(), q('StartTime'), q('StartTime>'), q('StartTime<'));
 }
