@@ -135,6 +135,11 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
       if (message) r.message(message);
       return twiml(reply, r.toString());
     };
+    if (!/^\+[1-9]\d{6,14}$/.test(from)) {
+      // A short code, an alphanumeric sender or a broken request: nobody we text, nothing to record.
+      request.log.warn({ messageSid, fromLength: from.length }, 'sms.unknown_sender_format');
+      return respond(null);
+    }
     const keyword = text.trim().toUpperCase();
     // Twilio answers these itself (and blocks further SMS to the number until START); we keep the same list.
     if (OPT_OUT_WORDS.has(keyword)) {
