@@ -59,7 +59,7 @@ t.test('a deadline that has not passed yet is refused', async (t) => {
 t.test("the tenant's resolution is stored with the ticket, stops the deadline and the walk", async (t) => {
   const d = accepted(decide(ticketIn('notifying'), COMMANDS.resolution_submitted, ctx({ actor: 'tenant:Alice' })));
   t.match(d.ticket, { state: 'resolution_submitted', walking: false, deadlineAt: null, stateBeforeResolution: 'notifying', resolution: { actionsTaken: 'we locked the account', contactName: 'Alice', submittedAt: NOW } });
-  t.same(d.effects, [{ type: 'cancel_pending_walk', kinds: ['call', 'followup', 'tam_call'] }]);
+  t.same(d.effects, [{ type: 'cancel_pending_walk', kinds: ['call', 'followup', 'sms', 'sms_followup', 'tam_call'] }]);
   t.match(d.events[0]!.data, { contactName: 'Alice' });
 });
 

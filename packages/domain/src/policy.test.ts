@@ -34,11 +34,13 @@ t.test('the spam rule', async (t) => {
       thresholds: { minSpam: 50, minSpamRatio: 0.05 },
       suspendAtOnce: false,
       redial: { callAttempts: 1, afterSeconds: 120 },
+      sms: { afterUnansweredCall: false, replySeconds: 300 },
     });
   });
 
   t.test('a trip carries the policy’s redial settings (issue 16), by default one call and no redial', async (t) => {
     t.match(evaluatePolicy({ ...policy, callAttempts: 3, redialAfterSeconds: 60 }, counts({ spam: 50 }), counts()), { redial: { callAttempts: 3, afterSeconds: 60 } });
+    t.match(evaluatePolicy({ ...policy, smsAfterUnansweredCall: true, smsReplySeconds: 120 }, counts({ spam: 50 }), counts()), { sms: { afterUnansweredCall: true, replySeconds: 120 } }, 'and its SMS settings');
   });
 
   t.test('one spam verdict fewer than minSpam does not trip, even when all mail is spam', async (t) => {
@@ -89,6 +91,7 @@ t.test('the virus rule', async (t) => {
       thresholds: { minVirus: 5 },
       suspendAtOnce: false,
       redial: { callAttempts: 1, afterSeconds: 120 },
+      sms: { afterUnansweredCall: false, replySeconds: 300 },
     });
   });
 

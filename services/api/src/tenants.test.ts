@@ -78,6 +78,14 @@ for (const engine of ENGINES) {
     refusedContact('a contact with neither phone nor email is refused', { name: 'N', role: 'contact' }, 'body.1.phone', /phone or an email/);
     refusedContact('a contact with an unknown role is refused naming body.1.role', { name: 'R', email: 'r@acme.example', role: 'boss' }, 'body.1.role', /./);
     refusedContact('a contact preferring the phone without a phone number is refused', { name: 'C', email: 'c@acme.example', role: 'tam', preferredChannel: 'phone' }, 'body.1.preferredChannel', /phone/);
+    refusedContact('a contact preferring SMS without a phone number is refused', { name: 'S', email: 's@acme.example', role: 'contact', preferredChannel: 'sms' }, 'body.1.preferredChannel', /sms needs a phone number/);
+    refusedContact('a TAM preferring SMS is refused (a TAM is briefed by email, SMS have no digest)', { name: 'T', phone: '+14155550177', role: 'tam', preferredChannel: 'sms' }, 'body.1.preferredChannel', /for walk contacts/);
+
+    t.test('a contact may prefer SMS: texted instead of called', async (t) => {
+      const r = await api.request('PUT', '/v1/tenants/acme/contacts', { body: [{ name: 'Sam Sms', phone: '+14155550178', role: 'contact', preferredChannel: 'sms' }] });
+      t.equal(r.status, 200);
+      t.match(r.body.contacts, [{ name: 'Sam Sms', phone: '+14155550178', preferredChannel: 'sms' }]);
+    });
 
     t.test('the first contact of a list is named body.0', async (t) => {
       const r = await api.request('PUT', '/v1/tenants/acme/contacts', { body: [{ name: 'P', phone: '12345', role: 'contact' }] });
