@@ -85,6 +85,8 @@ export function ruleHeadline(rule: TicketView['rule']): string {
       return 'Viruses in outbound mail';
     case 'surge':
       return 'Outbound mail surge';
+    case 'complaints':
+      return 'Spam complaints about outbound mail';
   }
 }
 
@@ -97,6 +99,8 @@ export function ruleDescription(rule: TicketView['rule']): string {
       return 'virus: outbound messages carrying viruses';
     case 'surge':
       return 'surge: far more outbound mail than usual';
+    case 'complaints':
+      return 'complaints: recipients reported too many messages as spam';
   }
 }
 
@@ -110,6 +114,8 @@ export function ratioWords(view: TicketView): string {
       return `${pct} of all messages carried a virus`;
     case 'surge':
       return pct;
+    case 'complaints':
+      return `complaints about ${pct} of all messages`;
   }
 }
 
@@ -124,5 +130,9 @@ export function ruleSummary(view: TicketView): string {
       return `${count(e.counts.virus)} of ${count(e.total)} outbound messages (${percent(e.ratio)}) sent within ${window} carried a virus`;
     case 'surge':
       return `${count(e.total)} outbound messages were sent within ${window}, far more than this account usually sends`;
+    case 'complaints': {
+      const n = e.complaints?.count ?? 0;
+      return `recipients reported ${count(n)} message${n === 1 ? '' : 's'} from this account as spam within ${window}, ${percent(e.ratio)} of the ${count(e.total)} outbound messages it sent`;
+    }
   }
 }

@@ -2,7 +2,7 @@
 // and passed down. Nothing else in the code base reads process.env.
 import { z } from 'zod';
 
-export const ROLE_NAMES = ['api', 'counter', 'notifier', 'enforcer'] as const;
+export const ROLE_NAMES = ['api', 'counter', 'notifier', 'enforcer', 'intake'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 const optionalString = z
@@ -55,6 +55,16 @@ const envSchema = z
       .string()
       .regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID: MG followed by 32 hex digits')
       .optional(),
+    INTAKE_SMTP_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0–65535)').default(2525),
+    INTAKE_TLS_CERT: optionalString,
+    INTAKE_TLS_KEY: optionalString,
+    INTAKE_MAX_MESSAGE_BYTES: z.coerce
+      .number({ error: 'must be a number of bytes' })
+      .int('must be a whole number of bytes')
+      .min(10_240, 'must be at least 10240 (a report with its original message)')
+      .max(100 * 1024 * 1024, 'must be at most 104857600 (100 MiB)')
+      .default(10 * 1024 * 1024),
+    TENANT_STAMP_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
     SMTP_URL: url(['smtp:', 'smtps:']),
     EMAIL_FROM: optionalString,
     ENFORCEMENT_WEBHOOK_URL: url(['http:', 'https:']),
@@ -129,6 +139,9 @@ const envSchema = z
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
       ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together' });
     }
+    if (!!env.INTAKE_TLS_CERT !== !!env.INTAKE_TLS_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['INTAKE_TLS_CERT'], message: 'INTAKE_TLS_CERT and INTAKE_TLS_KEY must be set together (STARTTLS needs both)' });
+    }
     if (env.TWILIO_MESSAGING_SERVICE_SID && !env.TWILIO_ACCOUNT_SID) {
       ctx.addIssue({ code: 'custom', path: ['TWILIO_MESSAGING_SERVICE_SID'], message: 'needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (SMS go through the same account)' });
     }
@@ -158,6 +171,8 @@ export interface Config {
   kafka: { brokers: string[]; verdictTopic: string; controlTopic: string; groupId: string } | undefined;
   twilio: { accountSid: string; authToken: string; fromNumber: string; apiBaseUrl: string | undefined; messagingServiceSid: string | undefined } | undefined;
   smtp: { url: string; from: string } | undefined;
+  /** The intake role (issue 17): its SMTP listener, and the key of the X-Abuse-Desk-Tenant stamp. */
+  intake: { smtpPort: number; maxMessageBytes: number; tls: { certFile: string; keyFile: string } | undefined; stampSecret: string | undefined };
   enforcementWebhook: { url: string; secret: string } | undefined;
   /** Where enforcement events are delivered: Kafka when KAFKA_BROKERS is set, the webhook when its URL and secret are. */
   enforcementDestinations: ('kafka' | 'webhook')[];
@@ -214,6 +229,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM_NUMBER
         ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, fromNumber: e.TWILIO_FROM_NUMBER, apiBaseUrl: e.TWILIO_API_BASE_URL, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID }
         : undefined,
+    intake: {
+      smtpPort: e.INTAKE_SMTP_PORT,
+      maxMessageBytes: e.INTAKE_MAX_MESSAGE_BYTES,
+      tls: e.INTAKE_TLS_CERT && e.INTAKE_TLS_KEY ? { certFile: e.INTAKE_TLS_CERT, keyFile: e.INTAKE_TLS_KEY } : undefined,
+      stampSecret: e.TENANT_STAMP_SECRET,
+    },
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.EMAIL_FROM ?? 'abuse-desk <abuse-desk@localhost>' } : undefined,
     enforcementWebhook: e.ENFORCEMENT_WEBHOOK_URL && e.ENFORCEMENT_WEBHOOK_SECRET ? { url: e.ENFORCEMENT_WEBHOOK_URL, secret: e.ENFORCEMENT_WEBHOOK_SECRET } : undefined,
     enforcementDestinations: [...(e.KAFKA_BROKERS ? (['kafka'] as const) : []), ...(e.ENFORCEMENT_WEBHOOK_URL && e.ENFORCEMENT_WEBHOOK_SECRET ? (['webhook'] as const) : [])],

@@ -10,3 +10,4 @@ export * from './tickets.js';
 export * from './tokens.js';
 export * from './enforcement.js';
 export * from './sessions.js';
+export * from './complaints.js';

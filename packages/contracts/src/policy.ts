@@ -20,6 +20,18 @@ const SmsAfterUnansweredCall = z.boolean().describe('also text a contact whose c
 /** …and how long the walk waits for a reply to the SMS of a contact who prefers SMS (default 300 s). */
 const SmsReplySeconds = z.number().int().min(30, 'must be at least 30 seconds').max(3600, 'must be at most 3600 seconds').describe('seconds the walk waits for a reply to its SMS before it moves on (30–3600; default 300)');
 
+/**
+ * Issue 17: complaint reports against the tenant's delivered volume. Trips when, within windowSeconds,
+ * at least minComplaints attributed reports came in AND they are at least minComplaintRate of the
+ * tenant's verdicts (its judged outbound mail) in the same window. Absent: the built-in rule
+ * (a day, 20 reports, 0.3 % — see the README).
+ */
+export const ComplaintRule = z.object({
+  windowSeconds: positiveSeconds,
+  minComplaints: z.number().int().min(1),
+  minComplaintRate: z.number().min(0).max(1),
+});
+
 export const Policy = z
   .object({
     mode: z.enum(['enforce', 'shadow']),
@@ -33,6 +45,7 @@ export const Policy = z
     redialAfterSeconds: RedialAfterSeconds.optional(),
     smsAfterUnansweredCall: SmsAfterUnansweredCall.optional(),
     smsReplySeconds: SmsReplySeconds.optional(),
+    complaints: ComplaintRule.optional(),
   })
   .meta({ id: 'Policy' });
 export type Policy = z.infer<typeof Policy>;
@@ -58,6 +71,7 @@ const PartialPolicy = z.object({
   redialAfterSeconds: Policy.shape.redialAfterSeconds,
   smsAfterUnansweredCall: Policy.shape.smsAfterUnansweredCall,
   smsReplySeconds: Policy.shape.smsReplySeconds,
+  complaints: Policy.shape.complaints,
 });
 
 /** A per-tenant override: any part of the policy, merged over the default. */

@@ -25,7 +25,8 @@ export const PROBLEM_STATUSES = {
   401: 'The bearer token (or the UI session) is missing, unknown, revoked or expired',
   403: 'The token or session lacks the role this operation needs, or a session request lacks its X-CSRF-Token',
   404: 'No such resource',
-  409: 'The ticket lifecycle refuses this action in the current state',
+  409: 'The ticket lifecycle refuses this action in the current state, or the change conflicts with stored data',
+  413: 'The body is larger than this operation takes',
   415: 'The body is not of the media type this operation takes',
   429: 'Too many requests: try again after Retry-After seconds',
 } as const;

@@ -9,7 +9,7 @@ export const DEADLINE_STATES: readonly TicketState[] = ['engaged', 'awaiting_res
 export const CLOSED_STATES: readonly TicketState[] = ['resolved', 'dismissed'];
 export const SEVERITIES = ['normal', 'critical', 'repeat'] as const;
 export type Severity = (typeof SEVERITIES)[number];
-export const RULES = ['spam', 'virus', 'surge'] as const;
+export const RULES = ['spam', 'virus', 'surge', 'complaints'] as const;
 export type Rule = (typeof RULES)[number];
 
 /** The agent actions, as they appear in POST /v1/tickets/{id}/{action}. */

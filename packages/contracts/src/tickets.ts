@@ -42,6 +42,16 @@ export const Evidence = z
     topSenders: z.array(z.object({ sender: z.string(), count: z.number().int() })),
     surge: z.object({ volume: z.number(), baseline: z.number(), multiple: z.number().nullable() }).optional().describe('Surge tickets: the volume, the baseline and their ratio'),
     probationUntil: Instant.optional().describe('Tickets opened during probation: when it ends'),
+    complaints: z
+      .object({
+        count: z.number().int(),
+        feedbackTypes: z.record(z.string(), z.number().int()),
+        topSenders: z.array(z.object({ sender: z.string(), count: z.number().int() })),
+        topSubjects: z.array(z.object({ subject: z.string(), count: z.number().int() })),
+        samples: z.array(z.object({ feedbackType: z.string(), receivedAt: z.string(), sourceIp: z.string().nullable(), headers: z.string().describe('the reported message’s headers, recipient addresses redacted') })),
+      })
+      .optional()
+      .describe('Complaint tickets: the reports behind the trip'),
   })
   .meta({ id: 'Evidence' });
 export type Evidence = z.infer<typeof Evidence>;

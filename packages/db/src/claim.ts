@@ -7,7 +7,7 @@ import type { Db } from './connect.js';
 import type { ContactAttempt, Database } from './schema.js';
 
 export interface ClaimSpec {
-  table: keyof Database & ('contact_attempts' | 'call_commands' | 'outbox_deliveries' | 'tickets' | 'digests');
+  table: keyof Database & ('contact_attempts' | 'call_commands' | 'outbox_deliveries' | 'tickets' | 'digests' | 'complaint_reports');
   /** The columns that identify a row. */
   key: readonly string[];
   /** Which rows are due (may refer to the table's columns unqualified). */

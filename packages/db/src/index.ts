@@ -21,3 +21,4 @@ export * from './digests.js';
 export * from './sessions.js';
 export * from './acks.js';
 export * from './sms.js';
+export * from './complaints.js';

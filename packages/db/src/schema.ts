@@ -334,6 +334,46 @@ export interface DeadLettersTable {
   reason: string;
 }
 
+/** A complaint report as received (issue 17): raw bytes first, what processing found after. */
+export interface ComplaintReportsTable {
+  id: Generated<string>;
+  received_at: Timestamp;
+  source: 'smtp' | 'api';
+  envelope_from: string | null;
+  remote_address: string | null;
+  raw: Uint8Array;
+  status: Generated<'pending' | 'dispatching' | 'done'>;
+  due_at: Timestamp;
+  tries: Generated<number>;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  processed_at: Timestamp | null;
+  outcome: 'counted' | 'duplicate' | 'unattributed' | 'dead_letter' | null;
+  format: string | null;
+  feedback_type: string | null;
+  source_ip: string | null;
+  arrival_date: Timestamp | null;
+  message_id: string | null;
+  mail_from: string | null;
+  subject: string | null;
+  sample_headers: string | null;
+  tenant_id: string | null;
+  attributed_by: 'stamp' | 'ip' | null;
+  attribution_detail: string | null;
+}
+
+/** A CIDR range a tenant sends from, optionally only for a period (issue 17). */
+export interface TenantIpsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  cidr: string;
+  valid_from: Timestamp | null;
+  valid_until: Timestamp | null;
+  note: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   contacts: ContactsTable;
@@ -353,6 +393,8 @@ export interface Database {
   ui_sessions: UiSessionsTable;
   ack_tokens: AckTokensTable;
   sms_opt_outs: SmsOptOutsTable;
+  complaint_reports: ComplaintReportsTable;
+  tenant_ips: TenantIpsTable;
   sign_in_requests: SignInRequestsTable;
   resolution_tokens: ResolutionTokensTable;
   outbox: OutboxTable;
@@ -372,3 +414,5 @@ export type NewContactAttempt = Insertable<ContactAttemptsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type CallCommand = Selectable<CallCommandsTable>;
 export type Digest = Selectable<DigestsTable>;
+export type ComplaintReport = Selectable<ComplaintReportsTable>;
+export type TenantIp = Selectable<TenantIpsTable>;

@@ -144,8 +144,8 @@ export interface MessageView {
   tenantName: string;
   state: string;
   severity: 'normal' | 'critical' | 'repeat';
-  rule: 'spam' | 'virus' | 'surge';
-  evidence: Pick<Evidence, 'windowSeconds' | 'windowStart' | 'windowEnd' | 'counts' | 'total' | 'ratio' | 'topSenders'>;
+  rule: 'spam' | 'virus' | 'surge' | 'complaints';
+  evidence: Pick<Evidence, 'windowSeconds' | 'windowStart' | 'windowEnd' | 'counts' | 'total' | 'ratio' | 'topSenders' | 'complaints'>;
   deadlineAt: Date | null;
   outboundDisabled: boolean;
   resolutionUrl: string;
@@ -196,7 +196,7 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     state: t.state,
     severity: t.severity as MessageView['severity'],
     rule: t.rule as MessageView['rule'],
-    evidence: { windowSeconds: e.windowSeconds, windowStart: e.windowStart, windowEnd: e.windowEnd, counts: e.counts, total: e.total, ratio: e.ratio, topSenders: e.topSenders },
+    evidence: { windowSeconds: e.windowSeconds, windowStart: e.windowStart, windowEnd: e.windowEnd, counts: e.counts, total: e.total, ratio: e.ratio, topSenders: e.topSenders, ...(e.complaints ? { complaints: e.complaints } : {}) },
     deadlineAt: t.deadline_at,
     outboundDisabled: t.outbound_disabled,
     resolutionUrl,

@@ -8,3 +8,4 @@ export * from './windows.js';
 export * from './senders.js';
 export * from './partitions.js';
 export * from './sign-in.js';
+export * from './complaints.js';

@@ -1,6 +1,7 @@
 // The engine's vocabulary: a ticket as the engine sees it, the events it meets, the effects it asks for
 // and the decision it returns. engine.ts decides; the database layer stores these shapes.
 import type { Policy, Rule, Severity, TicketState } from '@abuse-desk/contracts';
+import type { ComplaintEvidence } from './complaints.js';
 import type { Redial, SmsSettings, Trip, WindowCounts } from './policy.js';
 import type { Command, TicketFacts } from './ticket-state.js';
 import type { AttemptKind, CallOutcome, PlannedAttempt, SmsOutcome, WalkContact } from './walk.js';
@@ -20,6 +21,8 @@ export interface Evidence {
   surge?: { volume: number; baseline: number; multiple: number | null };
   /** Tickets opened during probation: when it ends. */
   probationUntil?: string;
+  /** Complaint tickets (issue 17): the reports behind the trip — how many, their feedback types, senders, subjects, samples. */
+  complaints?: ComplaintEvidence & { count: number };
 }
 
 /** Everything the engine knows of a ticket: its state facts, its walk and its record. */

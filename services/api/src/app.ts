@@ -29,6 +29,7 @@ import { tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { twilioRoutes } from './routes/twilio.js';
+import { complaintRoutes } from './routes/complaints.js';
 import { verdictRoutes } from './routes/verdicts.js';
 
 export interface ReadinessCheck {
@@ -153,6 +154,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(tenantRoutes, { deps });
   await app.register(policyRoutes, { deps });
   await app.register(verdictRoutes, { deps });
+  await app.register(complaintRoutes, { deps });
   await app.register(ticketRoutes, { deps });
   await app.register(resolutionRoutes, { deps });
   await app.register(acknowledgementRoutes, { deps });

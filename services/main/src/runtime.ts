@@ -12,6 +12,7 @@ import { startCounter } from '@abuse-desk/counter';
 import { connect, ensureAdminToken, migrateToLatest } from '@abuse-desk/db';
 import type { DbHandle } from '@abuse-desk/db';
 import { createKafkaDeliverer, createWebhookDeliverer, startEnforcer, startPublisher } from '@abuse-desk/enforcer';
+import { startIntake } from '@abuse-desk/intake';
 import { registerCallQueueMetrics, startNotifier } from '@abuse-desk/notifier';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -37,6 +38,8 @@ export const REDACT = [
   '*.smtpUrl',
   'clientSecret',
   '*.clientSecret',
+  'stampSecret',
+  '*.stampSecret',
   'req.headers.cookie',
   'headers.cookie',
   'cookie',
@@ -147,6 +150,12 @@ export async function createRuntime(config: Config, logger: Logger, clock = { no
       nudges.push(publisher.nudge);
       stops.push(publisher.stop);
     }
+  }
+
+  if (roles.has('intake')) {
+    const intake = await startIntake({ db, config, logger, clock, registry, workerId, onWorkQueued });
+    nudges.push(intake.nudge);
+    stops.push(intake.stop);
   }
 
   const deps: ApiDeps = { db, config, logger, clock, registry, readiness, onWorkQueued };

@@ -7,7 +7,7 @@ export interface TicketView {
   tenantName: string;
   state: string;
   severity: 'normal' | 'critical' | 'repeat';
-  rule: 'spam' | 'virus' | 'surge';
+  rule: 'spam' | 'virus' | 'surge' | 'complaints';
   evidence: {
     windowSeconds: number;
     windowStart: string; // ISO
@@ -16,6 +16,8 @@ export interface TicketView {
     total: number;
     ratio: number;
     topSenders: { sender: string; count: number }[];
+    /** Complaint tickets (issue 17): how many reports, their feedback types, top subjects and a few samples (headers only). */
+    complaints?: { count: number; feedbackTypes: Record<string, number>; topSubjects: { subject: string; count: number }[]; samples: { feedbackType: string; receivedAt: string; sourceIp: string | null; headers: string }[] };
   };
   /** When outbound mail will be disabled, if a deadline runs. */
   deadlineAt: Date | null;

@@ -36,6 +36,8 @@ function spokenSummary(view: TicketView): string {
       return `within ${window}, ${count(e.counts.virus)} messages sent from this account carried a virus`;
     case 'surge':
       return `within ${window}, this account sent ${count(e.total)} messages, far more than it usually sends`;
+    case 'complaints':
+      return `within ${window}, recipients reported ${count(e.complaints?.count ?? 0)} messages sent from this account as spam, ${pct} of what it sent`;
   }
 }
 
