@@ -187,3 +187,22 @@ t.test('a confirmation says how the contact acknowledged', async (t) => {
   const email = renderEmail('confirmation', ticket({ acknowledgedHow: 'by the link in our email' }), berlin);
   t.match(email.text, /acknowledged this ticket for .+ by the link in our email\./);
 });
+
+t.test('a complaint ticket’s email says what recipients reported, with feedback types, subjects and sample headers', async (t) => {
+  const complaints = {
+    count: 25,
+    feedbackTypes: { abuse: 24, fraud: 1 },
+    topSenders: [{ sender: 'news@acme.example', count: 25 }],
+    topSubjects: [{ subject: 'Cheap <pills>', count: 20 }],
+    samples: [{ feedbackType: 'abuse', receivedAt: '2025-01-02T13:55:00.000Z', sourceIp: '192.0.2.25', headers: 'From: news@acme.example\nTo: [redacted]\nSubject: Cheap <pills>' }],
+  };
+  const view = ticket({ rule: 'complaints', evidence: { ratio: 0.005, total: 5000, windowSeconds: 86400, complaints } as never });
+  const email = renderEmail('followup', view, berlin);
+  t.match(email.subject, /Spam complaints about outbound mail from Acme Hosting/);
+  t.match(email.text, 'recipients reported 25 messages from this account as spam within 24 hours, 0.5% of the 5,000 outbound messages it sent');
+  t.match(email.text, 'Complaint reports: 25 (abuse 24, fraud 1)');
+  t.match(email.text, '  - Cheap <pills>: 20');
+  t.match(email.text, /Sample report 1 \(abuse, 2025-01-02 13:55 UTC, from 192\.0\.2\.25\), headers of the reported message:\n  \| From: news@acme\.example\n  \| To: \[redacted\]/);
+  t.match(email.html, '<pre>From: news@acme.example\nTo: [redacted]\nSubject: Cheap &lt;pills&gt;</pre>', 'html: escaped');
+  t.notMatch(renderEmail('followup', ticket(), berlin).text, /Complaint reports/, 'other rules carry no complaint block');
+});

@@ -167,6 +167,31 @@ const senderLines = (view: TicketView) =>
 
 const SIGN_OFF = 'The abuse desk';
 
+/** Complaint tickets (issue 17): the reports' feedback types, top subjects and sample headers (recipients redacted). */
+function complaintText(view: TicketView): string[] {
+  const c = view.evidence.complaints;
+  if (!c) return [];
+  const types = Object.entries(c.feedbackTypes).map(([type, n]) => `${type} ${count(n)}`).join(', ');
+  return [
+    `Complaint reports: ${count(c.count)} (${types})`,
+    ...(c.topSubjects.length ? ['Top reported subjects:', ...c.topSubjects.slice(0, 5).map((s) => `  - ${s.subject}: ${count(s.count)}`)] : []),
+    '',
+    ...c.samples.flatMap((s, i) => [`Sample report ${i + 1} (${s.feedbackType}, ${utcDateTime(s.receivedAt)}${s.sourceIp ? `, from ${s.sourceIp}` : ''}), headers of the reported message:`, ...s.headers.split(/\r?\n/).map((l) => `  | ${l}`), '']),
+  ];
+}
+
+function complaintHtml(view: TicketView): string[] {
+  const c = view.evidence.complaints;
+  if (!c) return [];
+  const h = escapeHtml;
+  const types = Object.entries(c.feedbackTypes).map(([type, n]) => `${type} ${count(n)}`).join(', ');
+  return [
+    `<p><strong>Complaint reports:</strong> ${h(count(c.count))} (${h(types)})</p>`,
+    ...(c.topSubjects.length ? ['<p><strong>Top reported subjects:</strong></p>', `<ul>${c.topSubjects.slice(0, 5).map((s) => `<li>${h(s.subject)}: ${h(count(s.count))}</li>`).join('')}</ul>`] : []),
+    ...c.samples.map((s, i) => `<p>Sample report ${i + 1} (${h(s.feedbackType)}, ${h(utcDateTime(s.receivedAt))}${s.sourceIp ? `, from ${h(s.sourceIp)}` : ''}), headers of the reported message:</p><pre>${h(s.headers)}</pre>`),
+  ];
+}
+
 /** What the acknowledgement link is for, and the other ways (issue 16): a key press, and the SMS code when the ticket has one. */
 export const ackLead = (ackCode: string | null | undefined) =>
   `Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), or press 1 when we call${ackCode ? `, or reply ACK ${ackCode} to our text message` : ''}:`;
@@ -187,6 +212,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     'Top offending senders:',
     ...(senders.length ? senders.map((s) => `  - ${s}`) : ['  (none recorded)']),
     '',
+    ...complaintText(view),
     w.action,
     view.resolutionUrl,
     '',
@@ -208,6 +234,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     '</table>',
     '<p><strong>Top offending senders:</strong></p>',
     senders.length ? `<ul>${senders.map((s) => `<li>${h(s)}</li>`).join('')}</ul>` : '<p>(none recorded)</p>',
+    ...complaintHtml(view),
     `<p>${h(w.action)}</p>`,
     `<p><a href="${h(view.resolutionUrl)}">${h(view.resolutionUrl)}</a></p>`,
     ...(recipient.acknowledgeUrl ? [`<p>${h(ackLead(view.ackCode))}</p>`, `<p><a href="${h(recipient.acknowledgeUrl)}">${h(recipient.acknowledgeUrl)}</a></p>`] : []),

@@ -52,7 +52,7 @@ export function EvidenceCard({ ticket: t }: { ticket: TicketSummary }) {
           <dd>{e.counts.clean}</dd>
         </div>
         <div>
-          <dt>Spam + phish ratio</dt>
+          <dt>{e.complaints ? 'Complaint rate' : 'Spam + phish ratio'}</dt>
           <dd>{percent(e.ratio)}</dd>
         </div>
         <div class="wide">
@@ -77,6 +77,7 @@ export function EvidenceCard({ ticket: t }: { ticket: TicketSummary }) {
           </div>
         ) : null}
       </dl>
+      {e.complaints ? <ComplaintEvidence c={e.complaints} /> : null}
       <h3>Top senders</h3>
       {e.topSenders.length === 0 ? (
         <p class="muted">None recorded.</p>
@@ -105,5 +106,39 @@ export function EvidenceCard({ ticket: t }: { ticket: TicketSummary }) {
         <p class="muted">Loading counts…</p>
       )}
     </section>
+  );
+}
+
+/** Complaint tickets (issue 17): the reports behind the trip — feedback types, subjects, and up to five samples (headers only, recipients redacted). */
+function ComplaintEvidence({ c }: { c: NonNullable<TicketSummary['evidence']['complaints']> }) {
+  return (
+    <div data-testid="complaint-evidence">
+      <h3>Complaint reports</h3>
+      <p>
+        {c.count} report{c.count === 1 ? '' : 's'} in the window: {Object.entries(c.feedbackTypes).map(([type, n]) => `${type} ${n}`).join(', ')}
+      </p>
+      {c.topSubjects.length ? (
+        <>
+          <h4>Top subjects</h4>
+          <ol class="senders">
+            {c.topSubjects.map((s) => (
+              <li key={s.subject}>
+                {s.subject} — {s.count}
+              </li>
+            ))}
+          </ol>
+        </>
+      ) : null}
+      <h4>Sample reports</h4>
+      {c.samples.map((s, i) => (
+        <details key={i}>
+          <summary>
+            {s.feedbackType} — {utc(s.receivedAt)}
+            {s.sourceIp ? ` from ${s.sourceIp}` : ''}
+          </summary>
+          <pre class="headers">{s.headers}</pre>
+        </details>
+      ))}
+    </div>
   );
 }
