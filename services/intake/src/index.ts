@@ -1,0 +1,93 @@
+// The intake role (issue 17): complaint reports from mailbox providers and abuse reporters. An SMTP
+// listener takes ARF / X-ARF reports at any address and stores each raw before answering 250 (so does
+// POST /v1/complaints on the api); a loop claims stored reports, parses them, works out which tenant sent
+// the reported message (the signed X-Abuse-Desk-Tenant stamp, else the Source-IP against the tenants' IP
+// assignments) and counts them against the complaint rule — or keeps them unattributed, or as dead letters.
+import type { Config } from '@abuse-desk/config';
+import { claimReports, oldestPendingReportAge, pollLoop, storeReport } from '@abuse-desk/db';
+import type { Db } from '@abuse-desk/db';
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { processReport } from './process.js';
+import { startIntakeSmtp } from './smtp.js';
+
+export { parseReport, sampleHeaders } from './parse.js';
+export type { ParsedReport, ParseResult } from './parse.js';
+
+export interface IntakeDeps {
+  db: Db;
+  config: Pick<Config, 'intake' | 'host' | 'resolutionTimeoutSeconds' | 'enforcementDestinations' | 'workLeaseSeconds'>;
+  logger: Logger;
+  clock: { now(): Date };
+  registry: Registry;
+  workerId: string;
+  /** Work was queued (a ticket opened): wakes the notifier in this process. */
+  onWorkQueued?: () => void;
+  idleMs?: number;
+}
+
+export interface IntakeMetrics {
+  received: Counter<'source'>;
+  processed: Counter<'outcome' | 'attributed_by'>;
+}
+
+/** The counters of received and processed reports; registered once per registry (api and intake share them). */
+export function intakeMetrics(registry: Registry): IntakeMetrics {
+  const existing = registry.getSingleMetric('abuse_desk_complaint_reports_received_total') as Counter<'source'> | undefined;
+  const received = existing ?? new Counter({ name: 'abuse_desk_complaint_reports_received_total', help: 'Complaint reports stored, by source (smtp, api)', labelNames: ['source'], registers: [registry] });
+  const processed =
+    (registry.getSingleMetric('abuse_desk_complaint_reports_processed_total') as Counter<'outcome' | 'attributed_by'> | undefined) ??
+    new Counter({ name: 'abuse_desk_complaint_reports_processed_total', help: 'Complaint reports processed, by outcome (counted, duplicate, unattributed, dead_letter) and how they were attributed (stamp, ip, none)', labelNames: ['outcome', 'attributed_by'], registers: [registry] });
+  return { received, processed };
+}
+
+const BATCH = 20;
+
+export async function startIntake(deps: IntakeDeps) {
+  const log = deps.logger.child({ role: 'intake' });
+  const metrics = intakeMetrics(deps.registry);
+  new Gauge({
+    name: 'abuse_desk_complaint_queue_oldest_seconds',
+    help: 'Age of the oldest complaint report not yet processed (0 when none waits)',
+    registers: [deps.registry],
+    async collect() {
+      const r = await Promise.race([oldestPendingReportAge(deps.db, deps.clock.now()), new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000))]).catch(() => null);
+      if (r) this.set(r.oldestSeconds);
+    },
+  });
+  if (!deps.config.intake.stampSecret) log.warn({ hint: 'set TENANT_STAMP_SECRET to attribute reports by the X-Abuse-Desk-Tenant stamp' }, 'intake.stamp.disabled');
+
+  const tick = async () => {
+    const claimed = await claimReports(deps.db, { now: deps.clock.now(), limit: BATCH, leaseSeconds: deps.config.workLeaseSeconds, workerId: deps.workerId });
+    for (const r of claimed) {
+      await processReport(deps, r, log, metrics).catch((err: unknown) => {
+        // The lease runs out and the report is claimed again.
+        log.error({ err, reportId: r.id }, 'intake.report.error');
+      });
+    }
+    return claimed.length;
+  };
+  const loop = pollLoop({ name: 'intake', idleMs: deps.idleMs ?? 500, tick, onError: (err) => log.error({ err }, 'intake.tick.failed') });
+  const smtp = await startIntakeSmtp({
+    host: deps.config.host,
+    port: deps.config.intake.smtpPort,
+    maxBytes: deps.config.intake.maxMessageBytes,
+    tls: deps.config.intake.tls,
+    logger: log,
+    store: async (raw, envelope) => {
+      const id = await storeReport(deps.db, { source: 'smtp', raw, envelopeFrom: envelope.from, remoteAddress: envelope.remoteAddress, now: deps.clock.now() });
+      metrics.received.inc({ source: 'smtp' });
+      loop.nudge();
+      return id;
+    },
+  });
+  return {
+    smtpPort: smtp.port,
+    nudge: () => loop.nudge(),
+    stop: async () => {
+      await smtp.close();
+      await loop.stop();
+    },
+  };
+}

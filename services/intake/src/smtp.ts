@@ -1,0 +1,75 @@
+// The intake's SMTP listener (issue 17): takes complaint reports at any address, from anyone (feedback
+// loops do not authenticate), up to a size limit, and answers 250 only once the raw message is committed
+// to complaint_reports — a crash after the 250 loses nothing, a crash before it makes the sender retry.
+// STARTTLS when a certificate and key are configured.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { SMTPServer } from 'smtp-server';
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+
+export interface IntakeSmtpOptions {
+  host: string;
+  port: number;
+  maxBytes: number;
+  tls: { certFile: string; keyFile: string } | undefined;
+  logger: Logger;
+  /** Stores the message durably; resolves once committed. */
+  store(raw: Buffer, envelope: { from: string | null; remoteAddress: string | null }): Promise<string>;
+}
+
+/** An SMTP reply with its code, as smtp-server sends an Error's responseCode. */
+const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
+
+export async function startIntakeSmtp(o: IntakeSmtpOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const log = o.logger.child({ component: 'intake.smtp' });
+  const tls = o.tls ? { key: readFileSync(o.tls.keyFile), cert: readFileSync(o.tls.certFile) } : {};
+  const server = new SMTPServer({
+    ...tls,
+    name: 'abuse-desk-intake',
+    banner: 'abuse-desk complaint intake',
+    size: o.maxBytes,
+    authOptional: true,
+    disabledCommands: o.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    logger: false,
+    // A report may come to any address at this listener (abuse@, fbl@, …): none is refused.
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, done: (err?: Error | null, message?: string) => void) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= o.maxBytes) chunks.push(c);
+      });
+      stream.on('error', (err) => done(err));
+      stream.on('end', () => {
+        if (stream.sizeExceeded || size > o.maxBytes) {
+          log.warn({ size, maxBytes: o.maxBytes, remoteAddress: session.remoteAddress }, 'intake.smtp.too_big');
+          done(smtpError(552, `5.3.4 Message too big: the limit is ${o.maxBytes} bytes`));
+          return;
+        }
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : null;
+        o.store(Buffer.concat(chunks), { from: from || null, remoteAddress: session.remoteAddress ?? null })
+          .then((id) => {
+            log.info({ reportId: id, size, remoteAddress: session.remoteAddress }, 'intake.smtp.received');
+            done(null, `2.0.0 Stored as ${id}`);
+          })
+          .catch((err: unknown) => {
+            // Not stored: a temporary failure, so the sender keeps the report and tries again.
+            log.error({ err }, 'intake.smtp.store_failed');
+            done(smtpError(451, '4.3.0 Cannot store the report now, try again later'));
+          });
+      });
+    },
+  });
+  server.on('error', (err) => log.warn({ err }, 'intake.smtp.error'));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  log.info({ host: o.host, port, starttls: !!o.tls, maxBytes: o.maxBytes }, 'intake.smtp.listening');
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
