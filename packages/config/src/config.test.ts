@@ -7,7 +7,8 @@ t.test('an empty environment gives the documented defaults', async (t) => {
   t.equal(c.dataDir, '.data');
   t.equal(c.port, 8080);
   t.equal(c.publicBaseUrl, 'http://localhost:8080');
-  t.same(c.roles, ['api', 'counter', 'notifier', 'enforcer']);
+  t.same(c.roles, ['api', 'counter', 'notifier', 'enforcer', 'intake']);
+  t.same(c.intake, { smtpPort: 2525, maxMessageBytes: 10 * 1024 * 1024, tls: undefined, stampSecret: undefined });
   t.equal(c.resolutionTimeoutSeconds, 3600);
   t.equal(c.callRingSeconds, 30);
   t.equal(c.callResultTimeoutSeconds, 300);
@@ -30,6 +31,14 @@ t.test('a bad value names the variable and what is wrong', async (t) => {
 
 t.test('Twilio credentials must come together', async (t) => {
   t.throws(() => loadConfig({ TWILIO_ACCOUNT_SID: 'AC1' }), /TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together/);
+});
+
+t.test('the intake: STARTTLS needs both files, the stamp secret at least 16 characters, a sane size limit', async (t) => {
+  t.same(loadConfig({ INTAKE_TLS_CERT: '/etc/intake/cert.pem', INTAKE_TLS_KEY: '/etc/intake/key.pem' }).intake.tls, { certFile: '/etc/intake/cert.pem', keyFile: '/etc/intake/key.pem' });
+  t.throws(() => loadConfig({ INTAKE_TLS_CERT: '/etc/intake/cert.pem' }), /INTAKE_TLS_CERT and INTAKE_TLS_KEY must be set together/);
+  t.throws(() => loadConfig({ TENANT_STAMP_SECRET: 'short' }), /TENANT_STAMP_SECRET: must be at least 16 characters/);
+  t.throws(() => loadConfig({ INTAKE_MAX_MESSAGE_BYTES: '100' }), /INTAKE_MAX_MESSAGE_BYTES: must be at least 10240/);
+  t.equal(loadConfig({ INTAKE_SMTP_PORT: '0' }).intake.smtpPort, 0, '0: a free port');
 });
 
 t.test('TWILIO_MESSAGING_SERVICE_SID: an MG SID, used with the Twilio account', async (t) => {

@@ -38,6 +38,10 @@ const EXPECTED = [
   'PUT /v1/tenants/{tenantId}/policy',
   'DELETE /v1/tenants/{tenantId}/policy',
   'POST /v1/verdicts',
+  'POST /v1/complaints',
+  'GET /v1/complaints',
+  'GET /v1/tenants/{tenantId}/ips',
+  'PUT /v1/tenants/{tenantId}/ips',
   'GET /v1/tickets',
   'GET /v1/tickets/{id}',
   ...['contact-reached', 'notes', 'extend', 'suspend', 'reject-resolution', 'resolve', 'dismiss'].map((a) => `POST /v1/tickets/{id}/${a}`),
@@ -92,6 +96,10 @@ t.test('the OpenAPI document', async (t) => {
         // The UI's sign-in needs no credentials but refuses a bad token; sign-out refuses a live session without its CSRF token.
         ...(name === 'POST /v1/session' ? ['401', '403', '415'] : []),
         ...(name === 'DELETE /v1/session' ? ['403'] : []),
+        // A raw report: the body is the message itself (no JSON schema), refused when empty, too large or of another type.
+        ...(name === 'POST /v1/complaints' ? ['400', '413', '415'] : []),
+        // The same range assigned to another tenant for an overlapping period.
+        ...(name === 'PUT /v1/tenants/{tenantId}/ips' ? ['409'] : []),
       ];
       t.same(problems.sort(), [...new Set(expected)].sort(), `${name} lists the problems it can answer with`);
     }

@@ -43,6 +43,7 @@ export const complaintRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
     },
     async (request, reply) => {
       const raw = request.body as unknown;
+      if (!/^message\/rfc822\b/i.test(request.headers['content-type'] ?? '')) throw new Problem(415, 'Unsupported Media Type', 'send the report as the raw message with Content-Type: message/rfc822');
       if (!Buffer.isBuffer(raw) || raw.length === 0) throw new Problem(400, 'Bad Request', 'the body must be the report as a message/rfc822 message');
       const id = await storeReport(db, { source: 'api', raw, envelopeFrom: null, remoteAddress: request.ip, now: deps.clock.now() });
       received.inc({ source: 'api' });
