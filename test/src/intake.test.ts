@@ -20,14 +20,14 @@ const fixture = (name: string) => readFileSync(new URL(`../../services/intake/fi
 const tmp = mkdtempSync(path.join(tmpdir(), 'abuse-desk-intake-'));
 
 /** Sends `message` with swaks; the last SMTP reply code and text. */
-function swaks(port: number, message: string): { code: number; text: string } {
+function swaks(port: number, message: string, extra: string[] = []): { code: number; text: string; stdout: string } {
   const file = path.join(tmp, `m-${Math.random().toString(36).slice(2)}.eml`);
   writeFileSync(file, message);
-  const r = spawnSync('swaks', ['--server', `127.0.0.1:${port}`, '--from', 'fbl@provider.example', '--to', 'fbl@abuse-desk.example', '--data', `@${file}`, '--timeout', '30'], { encoding: 'utf8' });
+  const r = spawnSync('swaks', ['--server', `127.0.0.1:${port}`, '--from', 'fbl@provider.example', '--to', 'fbl@abuse-desk.example', '--data', `@${file}`, '--timeout', '30', ...extra], { encoding: 'utf8' });
   const replies = [...(r.stdout ?? '').matchAll(/^<(?:-|~|\*\*|~\*\*) +(\d{3})[ -](.*)$/gm)];
   // The last reply before QUIT's 221: the answer to the message itself (or to the command that failed).
   const last = replies.filter((m) => m[1] !== '221').at(-1);
-  return { code: last ? Number(last[1]) : 0, text: last?.[2] ?? r.stderr ?? '' };
+  return { code: last ? Number(last[1]) : 0, text: last?.[2] ?? r.stderr ?? '', stdout: r.stdout ?? '' };
 }
 
 /** The stamped ARF fixture made current: its own Message-ID, a fresh (or given) stamp, arrival now. */
@@ -41,9 +41,9 @@ function stampedReport(o: { tenantId: string; messageId: string; stamp?: string;
     .replace(/^Source-IP: .*$/m, `Source-IP: ${o.sourceIp ?? '192.0.2.25'}`);
 }
 
-async function intakeService(t: Test, name: string, arrangement: Arrangement, roleSets: string[][]) {
+async function intakeService(t: Test, name: string, arrangement: Arrangement, roleSets: string[][], env: Record<string, string> = {}) {
   const smtpPort = await freePort();
-  const svc = await prepareService({ name, arrangement, roleSets, env: { INTAKE_SMTP_PORT: String(smtpPort), TENANT_STAMP_SECRET: SECRET, INTAKE_MAX_MESSAGE_BYTES: '65536' } });
+  const svc = await prepareService({ name, arrangement, roleSets, env: { INTAKE_SMTP_PORT: String(smtpPort), TENANT_STAMP_SECRET: SECRET, INTAKE_MAX_MESSAGE_BYTES: '65536', ...env } });
   t.teardown(() => svc.stop());
   await svc.start();
   const api = client(svc.baseUrl);
@@ -110,6 +110,20 @@ t.test('reports over SMTP are attributed by stamp or by IP and time, or kept una
   t.match(metrics, /abuse_desk_complaint_queue_oldest_seconds 0/);
 });
 
+t.test('with INTAKE_TLS_CERT and INTAKE_TLS_KEY the listener offers STARTTLS and takes a report over TLS', async (t) => {
+  const cert = path.join(tmp, 'cert.pem');
+  const key = path.join(tmp, 'key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=intake.test'], { encoding: 'utf8' });
+  t.equal(made.status, 0, made.stderr);
+  const { api, smtpPort, report } = await intakeService(t, 'intake-tls', { engine: 'postgres', processes: 'one' }, [['api', 'counter', 'notifier', 'enforcer', 'intake']], { INTAKE_TLS_CERT: cert, INTAKE_TLS_KEY: key });
+  t.equal((await api('PUT', '/v1/tenants/acme', { name: 'acme' })).status, 200);
+  const sent = swaks(smtpPort, stampedReport({ tenantId: 'acme', messageId: '<tls.1@mail.acme.example>' }), ['--tls']);
+  t.match(sent.stdout, /STARTTLS/, 'the client asked for STARTTLS');
+  t.match(sent.stdout, /^<~ +250 /m, 'and got 250 inside TLS');
+  t.equal(sent.code, 250);
+  t.match(await report('<tls.1@mail.acme.example>'), { outcome: 'counted', tenantId: 'acme' });
+});
+
 t.test('a SIGKILL of the intake right after 250 loses no report', async (t) => {
   const { svc, api, smtpPort, report } = await intakeService(t, 'intake-crash', { engine: 'postgres', processes: 'one' }, [['api', 'counter', 'notifier', 'enforcer'], ['intake']]);
   t.equal((await api('PUT', '/v1/tenants/acme', { name: 'acme' })).status, 200);
@@ -142,5 +156,8 @@ for (const arrangement of [{ engine: 'pglite', processes: 'one' }, { engine: 'po
     t.match(headers, /Message-ID: <rule\.\d@mail\.acme\.example>/, 'a sample carries the reported message’s headers');
     t.notMatch(headers, /@(example\.net|gmail|yahoo)/i, 'the recipient addresses are redacted');
     t.match(headers, /\[redacted\]/);
+    const counts = (await api('GET', '/v1/tenants/acme/counts')).body;
+    t.equal(counts.buckets.reduce((n: number, b: any) => n + b.complaint, 0), 3, 'the tenant’s counts show the three complaints, counted like verdicts of kind complaint');
+    t.equal(counts.buckets.reduce((n: number, b: any) => n + b.clean, 0), 100, 'beside its 100 clean verdicts');
   });
 }

@@ -97,7 +97,14 @@ export type TenantPage = z.infer<typeof TenantPage>;
 
 /** One minute of a tenant's verdicts, by event time. */
 export const Bucket = z
-  .object({ bucketStart: Instant, spam: z.number().int(), phish: z.number().int(), virus: z.number().int(), clean: z.number().int() })
+  .object({
+    bucketStart: Instant,
+    spam: z.number().int(),
+    phish: z.number().int(),
+    virus: z.number().int(),
+    clean: z.number().int(),
+    complaint: z.number().int().describe('attributed complaint reports counted in this minute (by the reported mail’s arrival), issue 17'),
+  })
   .meta({ id: 'Bucket' });
 export type Bucket = z.infer<typeof Bucket>;
 

@@ -38,7 +38,7 @@ for (const engine of ENGINES) {
       const [a, b, c] = verdicts('twice', 3, { at: AT });
       t.match(await count(db, [a!, a!, b!]), { accepted: 2, duplicates: 1 });
       t.match(await count(db, [b!, c!, { ...a!, verdict: 'clean' }]), { accepted: 1, duplicates: 2 }, 'a repeat with another verdict is still a repeat');
-      t.same(await bucketsBetween(db, 'twice', minutesAfter(AT, -60), NOW), [{ bucketStart: '2026-11-22T10:14:00.000Z', spam: 3, phish: 0, virus: 0, clean: 0 }]);
+      t.same(await bucketsBetween(db, 'twice', minutesAfter(AT, -60), NOW), [{ bucketStart: '2026-11-22T10:14:00.000Z', spam: 3, phish: 0, virus: 0, clean: 0, complaint: 0 }]);
       const keys = await db.selectFrom('verdict_seen').select('key').where('key', 'in', [a!, b!, c!].map((v) => dedupeKey(v.tenantId, v.messageId))).execute();
       t.equal(keys.length, 3, 'one fixed-size key per message, and the first verdict of a message is the one counted');
     });
@@ -55,8 +55,8 @@ for (const engine of ENGINES) {
         minutesAfter(NOW, 45),
       );
       t.same(await bucketsBetween(db, 'event-time', new Date('2026-11-22T10:00:00Z'), new Date('2026-11-22T10:05:00Z')), [
-        { bucketStart: '2026-11-22T10:03:00.000Z', spam: 2, phish: 0, virus: 0, clean: 0 },
-        { bucketStart: '2026-11-22T10:04:00.000Z', spam: 0, phish: 1, virus: 0, clean: 1 },
+        { bucketStart: '2026-11-22T10:03:00.000Z', spam: 2, phish: 0, virus: 0, clean: 0, complaint: 0 },
+        { bucketStart: '2026-11-22T10:04:00.000Z', spam: 0, phish: 1, virus: 0, clean: 1, complaint: 0 },
       ]);
       t.same(
         (await bucketsBetween(db, 'event-time', new Date('2026-11-22T09:59:30Z'), new Date('2026-11-22T10:04:00Z'))).map((b) => b.bucketStart),
@@ -190,8 +190,8 @@ for (const engine of ENGINES) {
       t.equal(tickets.length, 1);
       t.match(tickets[0], { trip_count: 2, closed_at: null });
       t.same(await bucketsBetween(db, 'racing', minutesAfter(AT, -10), NOW), [
-        { bucketStart: '2026-11-22T10:13:00.000Z', spam: 60, phish: 0, virus: 0, clean: 0 },
-        { bucketStart: '2026-11-22T10:14:00.000Z', spam: 60, phish: 0, virus: 0, clean: 0 },
+        { bucketStart: '2026-11-22T10:13:00.000Z', spam: 60, phish: 0, virus: 0, clean: 0, complaint: 0 },
+        { bucketStart: '2026-11-22T10:14:00.000Z', spam: 60, phish: 0, virus: 0, clean: 0, complaint: 0 },
       ]);
     });
 

@@ -279,17 +279,27 @@ async function buildEvidence(db: Db, tenantId: string, trip: Trip, w: { first: D
   };
 }
 
-/** Per-minute buckets of a tenant between two instants (SPEC §7 …/counts). */
+/**
+ * Per-minute buckets of a tenant between two instants (SPEC §7 …/counts): its verdicts, and the complaint
+ * reports counted against it (verdict kind `complaint`, issue 17) in the minute their mail arrived.
+ */
 export async function bucketsBetween(db: Db, tenantId: string, from: Date, to: Date) {
-  const rows = await db
-    .selectFrom('counts')
-    .select(['bucket_start', 'spam', 'phish', 'virus', 'clean'])
-    .where('tenant_id', '=', tenantId)
-    .where('bucket_start', '>=', new Date(floorMinute(from.getTime())))
-    .where('bucket_start', '<', to)
-    .orderBy('bucket_start')
-    .execute();
-  return rows.map((r) => ({ bucketStart: r.bucket_start.toISOString(), spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean }));
+  const start = new Date(floorMinute(from.getTime()));
+  const [rows, complaints] = await Promise.all([
+    db.selectFrom('counts').select(['bucket_start', 'spam', 'phish', 'virus', 'clean']).where('tenant_id', '=', tenantId).where('bucket_start', '>=', start).where('bucket_start', '<', to).orderBy('bucket_start').execute(),
+    sql<{ b: Date; n: number }>`
+      select date_trunc('minute', arrival_date) as b, count(*)::int as n from complaint_reports
+      where tenant_id = ${tenantId} and outcome = 'counted' and arrival_date >= ${start} and arrival_date < ${to}
+      group by 1`.execute(db),
+  ]);
+  const byMinute = new Map<number, { bucketStart: string; spam: number; phish: number; virus: number; clean: number; complaint: number }>();
+  for (const r of rows) byMinute.set(r.bucket_start.getTime(), { bucketStart: r.bucket_start.toISOString(), spam: r.spam, phish: r.phish, virus: r.virus, clean: r.clean, complaint: 0 });
+  for (const c of complaints.rows) {
+    const at = new Date(c.b).getTime();
+    const b = byMinute.get(at) ?? { bucketStart: new Date(at).toISOString(), spam: 0, phish: 0, virus: 0, clean: 0, complaint: 0 };
+    byMinute.set(at, { ...b, complaint: c.n });
+  }
+  return [...byMinute.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
 }
 
 

@@ -123,8 +123,8 @@ for (const engine of ENGINES) {
       t.equal(r.status, 200);
       const minute = (d: Date) => new Date(Math.floor(d.getTime() / MINUTE) * MINUTE).toISOString();
       t.same(r.body.buckets, [
-        { bucketStart: minute(m0), spam: 3, phish: 0, virus: 2, clean: 0 },
-        { bucketStart: minute(new Date(m0.getTime() + MINUTE)), spam: 0, phish: 1, virus: 0, clean: 4 },
+        { bucketStart: minute(m0), spam: 3, phish: 0, virus: 2, clean: 0, complaint: 0 },
+        { bucketStart: minute(new Date(m0.getTime() + MINUTE)), spam: 0, phish: 1, virus: 0, clean: 4, complaint: 0 },
       ]);
       t.match(r.body, { tenantId: 'counted', from: String, to: api.clock.now().toISOString() });
 

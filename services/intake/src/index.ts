@@ -4,7 +4,7 @@
 // the reported message (the signed X-Abuse-Desk-Tenant stamp, else the Source-IP against the tenants' IP
 // assignments) and counts them against the complaint rule — or keeps them unattributed, or as dead letters.
 import type { Config } from '@abuse-desk/config';
-import { claimReports, oldestPendingReportAge, pollLoop, storeReport } from '@abuse-desk/db';
+import { backoffMs, claimReports, oldestPendingReportAge, pollLoop, retryReport, storeReport } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
@@ -43,6 +43,8 @@ export function intakeMetrics(registry: Registry): IntakeMetrics {
 }
 
 const BATCH = 20;
+/** From two seconds, at most five minutes apart. */
+const REPORT_BACKOFF = { firstMs: 2000, capMs: 300_000 };
 
 export async function startIntake(deps: IntakeDeps) {
   const log = deps.logger.child({ role: 'intake' });
@@ -61,9 +63,11 @@ export async function startIntake(deps: IntakeDeps) {
   const tick = async () => {
     const claimed = await claimReports(deps.db, { now: deps.clock.now(), limit: BATCH, leaseSeconds: deps.config.workLeaseSeconds, workerId: deps.workerId });
     for (const r of claimed) {
-      await processReport(deps, r, log, metrics).catch((err: unknown) => {
-        // The lease runs out and the report is claimed again.
-        log.error({ err, reportId: r.id }, 'intake.report.error');
+      await processReport(deps, r, log, metrics).catch(async (err: unknown) => {
+        // Tried again with backoff; a report that keeps failing ends as a dead letter (processReport).
+        log.error({ err, reportId: r.id, tries: r.tries }, 'intake.report.error');
+        const message = err instanceof Error ? err.message : String(err);
+        await retryReport(deps.db, r.id, message, new Date(deps.clock.now().getTime() + backoffMs(r.tries, REPORT_BACKOFF))).catch((e: unknown) => log.error({ err: e, reportId: r.id }, 'intake.report.retry_failed'));
       });
     }
     return claimed.length;

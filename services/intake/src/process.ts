@@ -42,10 +42,13 @@ export async function attribute(deps: Pick<IntakeDeps, 'db' | 'config'>, report:
   return { tenantId: null, by: null, detail: notes.join('; ') };
 }
 
+/** A report whose processing failed this many times (an error, not a bad report) ends as a dead letter. */
+export const MAX_REPORT_TRIES = 8;
+
 export async function processReport(deps: IntakeDeps, r: Claimed<ComplaintReport>, parent: Logger, metrics: IntakeMetrics) {
   const log = parent.child({ reportId: r.id });
   const now = deps.clock.now();
-  const parsed = await parseReport(Buffer.from(r.raw));
+  const parsed = r.tries > MAX_REPORT_TRIES ? ({ ok: false, reason: `processing failed ${r.tries - 1} times; last error: ${r.last_error ?? 'the intake stopped while processing it'}` } as const) : await parseReport(Buffer.from(r.raw));
   if (!parsed.ok) {
     await deps.db.transaction().execute((trx) => recordDeadReport(trx, r, parsed.reason, now));
     metrics.processed.inc({ outcome: 'dead_letter', attributed_by: 'none' });
