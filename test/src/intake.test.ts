@@ -125,7 +125,7 @@ t.test('with INTAKE_TLS_CERT and INTAKE_TLS_KEY the listener offers STARTTLS and
 });
 
 t.test('a SIGKILL of the intake right after 250 loses no report', async (t) => {
-  const { svc, api, smtpPort, report } = await intakeService(t, 'intake-crash', { engine: 'postgres', processes: 'one' }, [['api', 'counter', 'notifier', 'enforcer'], ['intake']]);
+  const { svc, api, smtpPort, report } = await intakeService(t, 'intake-crash', { engine: 'postgres', processes: 'one' }, [['api', 'counter', 'notifier', 'enforcer'], ['intake']], { WORK_LEASE_SECONDS: '3' });
   t.equal((await api('PUT', '/v1/tenants/acme', { name: 'acme' })).status, 200);
   const ids = Array.from({ length: 5 }, (_, i) => `<crash.${i}@mail.acme.example>`);
   for (const id of ids) t.equal(swaks(smtpPort, stampedReport({ tenantId: 'acme', messageId: id })).code, 250);
