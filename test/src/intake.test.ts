@@ -11,7 +11,8 @@ import { makeStamp } from '@abuse-desk/domain';
 import { waitUntil } from '@abuse-desk/testkit';
 import t from 'tap';
 import type { Test } from 'tap';
-import { client, freePort, label, prepareService, recordSecret } from './harness.js';
+import { launchChromium, openPage } from './browser.js';
+import { ADMIN_TOKEN, client, freePort, label, prepareService, recordSecret } from './harness.js';
 import type { Arrangement } from './harness.js';
 
 const SECRET = 'stamp-secret-for-the-intake-test';
@@ -80,6 +81,22 @@ t.test('reports over SMTP are attributed by stamp or by IP and time, or kept una
   t.match(await report('<forged@mail.acme.example>'), { outcome: 'unattributed', tenantId: null, attributionDetail: /stamp: bad-signature/ });
   t.match(await report('<copied@elsewhere.example>'), { outcome: 'unattributed', attributionDetail: /stamp: bad-signature/ }, 'a stamp copied onto another message blames nobody');
   t.match(await report('<old@mail.acme.example>'), { outcome: 'unattributed', attributionDetail: /stamp: expired/ });
+
+  // Agents see the unattributed reports and why in the ticket UI.
+  const browser = await launchChromium(t);
+  const { page, errors } = await openPage(t, browser, 1280, [401]);
+  await page.goto(`${svc.baseUrl}/ui/complaints`);
+  await page.getByLabel('API token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Complaint reports' }).waitFor();
+  const table = page.getByTestId('complaints');
+  await table.getByText('<old@mail.acme.example>').waitFor();
+  t.equal(await table.locator('tbody tr').count(), 3, 'the three unattributed reports (the default view)');
+  t.match(await table.innerText(), /stamp: expired/, 'with why they were not attributed');
+  await page.getByLabel('Show').selectOption('counted');
+  await table.getByText('<stamped.1@mail.acme.example>').waitFor();
+  t.match(await table.innerText(), /acme/);
+  t.same(errors, [], 'no errors in the browser console');
 
   // (c) by IP and time, a reassigned IP, IPv6 in a redacted report, X-ARF.
   t.equal(swaks(smtpPort, fixture('arf-headers-only.eml')).code, 250);

@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { SessionInfo } from '@abuse-desk/contracts';
 import { currentSession, problemText, setUnauthorizedHandler, signOut as endSession } from './api';
+import { Complaints } from './pages/Complaints';
 import { DeadLetters } from './pages/DeadLetters';
 import { Queue, forgetQueueFilters } from './pages/Queue';
 import { SignIn } from './pages/SignIn';
@@ -40,7 +41,7 @@ function App() {
   }, []);
 
   useEffect(() => {
-    const titles: Record<string, string> = { queue: 'Tickets', 'dead-letters': 'Dead letters', 'not-found': 'Not found' };
+    const titles: Record<string, string> = { queue: 'Tickets', 'dead-letters': 'Dead letters', complaints: 'Complaint reports', 'not-found': 'Not found' };
     const what = route.page === 'ticket' ? route.number : route.page === 'tenant' ? `Tenant ${route.tenantId}` : titles[route.page];
     document.title = signedIn ? `${what} · abuse-desk` : 'Sign in · abuse-desk';
   }, [path, signedIn]);
@@ -83,6 +84,9 @@ function App() {
           <a href={BASE} aria-current={route.page === 'queue' ? 'page' : undefined}>
             Tickets
           </a>
+          <a href={`${BASE}complaints`} aria-current={route.page === 'complaints' ? 'page' : undefined}>
+            Complaints
+          </a>
           <a href={`${BASE}dead-letters`} aria-current={route.page === 'dead-letters' ? 'page' : undefined}>
             Dead letters
           </a>
@@ -102,6 +106,8 @@ function App() {
         <TenantView key={route.tenantId} tenantId={route.tenantId} />
       ) : route.page === 'dead-letters' ? (
         <DeadLetters />
+      ) : route.page === 'complaints' ? (
+        <Complaints />
       ) : (
         <main id="main">
           <h1>Page not found</h1>

@@ -8,6 +8,7 @@ export type Route =
   | { page: 'ticket'; number: string }
   | { page: 'tenant'; tenantId: string }
   | { page: 'dead-letters' }
+  | { page: 'complaints' }
   | { page: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
@@ -17,6 +18,7 @@ export function parseRoute(pathname: string): Route {
   if (parts[0] === 'tickets' && parts.length === 2) return { page: 'ticket', number: parts[1]! };
   if (parts[0] === 'tenants' && parts.length === 2) return { page: 'tenant', tenantId: parts[1]! };
   if (parts[0] === 'dead-letters' && parts.length === 1) return { page: 'dead-letters' };
+  if (parts[0] === 'complaints' && parts.length === 1) return { page: 'complaints' };
   return { page: 'not-found' };
 }
 
