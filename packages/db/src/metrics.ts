@@ -18,3 +18,6 @@ export function histogramMetric<T extends string>(registry: Registry, c: Omit<Hi
 export const verdictsMetric = (registry: Registry) =>
   counterMetric(registry, { name: 'abuse_desk_verdicts_total', help: 'Verdicts received, by source (http, kafka), result (counted, duplicate, rejected) and verdict', labelNames: ['source', 'result', 'verdict'] });
 export const ticketsOpenedMetric = (registry: Registry) => counterMetric(registry, { name: 'abuse_desk_tickets_opened_total', help: 'Tickets opened, by source', labelNames: ['source'] });
+/** Complaint reports stored (issue 17): the intake's SMTP listener and POST /v1/complaints of the api. */
+export const complaintReportsReceivedMetric = (registry: Registry) =>
+  counterMetric(registry, { name: 'abuse_desk_complaint_reports_received_total', help: 'Complaint reports stored, by source (smtp, api)', labelNames: ['source'] });

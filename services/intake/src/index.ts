@@ -4,10 +4,10 @@
 // the reported message (the signed X-Abuse-Desk-Tenant stamp, else the Source-IP against the tenants' IP
 // assignments) and counts them against the complaint rule — or keeps them unattributed, or as dead letters.
 import type { Config } from '@abuse-desk/config';
-import { backoffMs, claimReports, oldestPendingReportAge, pollLoop, retryReport, storeReport } from '@abuse-desk/db';
+import { backoffMs, claimReports, complaintReportsReceivedMetric, counterMetric, gaugeMetric, oldestPendingReportAge, pollLoop, retryReport, storeReport } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import type { Logger } from 'pino';
-import { Counter, Gauge } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { processReport } from './process.js';
 import { startIntakeSmtp } from './smtp.js';
@@ -32,14 +32,12 @@ export interface IntakeMetrics {
   processed: Counter<'outcome' | 'attributed_by'>;
 }
 
-/** The counters of received and processed reports; registered once per registry (api and intake share them). */
+/** The counters of received and processed reports (the received one is shared with the api's POST /v1/complaints). */
 export function intakeMetrics(registry: Registry): IntakeMetrics {
-  const existing = registry.getSingleMetric('abuse_desk_complaint_reports_received_total') as Counter<'source'> | undefined;
-  const received = existing ?? new Counter({ name: 'abuse_desk_complaint_reports_received_total', help: 'Complaint reports stored, by source (smtp, api)', labelNames: ['source'], registers: [registry] });
-  const processed =
-    (registry.getSingleMetric('abuse_desk_complaint_reports_processed_total') as Counter<'outcome' | 'attributed_by'> | undefined) ??
-    new Counter({ name: 'abuse_desk_complaint_reports_processed_total', help: 'Complaint reports processed, by outcome (counted, duplicate, unattributed, dead_letter) and how they were attributed (stamp, ip, none)', labelNames: ['outcome', 'attributed_by'], registers: [registry] });
-  return { received, processed };
+  return {
+    received: complaintReportsReceivedMetric(registry),
+    processed: counterMetric(registry, { name: 'abuse_desk_complaint_reports_processed_total', help: 'Complaint reports processed, by outcome (counted, duplicate, unattributed, dead_letter) and how they were attributed (stamp, ip, none)', labelNames: ['outcome', 'attributed_by'] }),
+  };
 }
 
 const BATCH = 20;
@@ -49,10 +47,9 @@ const REPORT_BACKOFF = { firstMs: 2000, capMs: 300_000 };
 export async function startIntake(deps: IntakeDeps) {
   const log = deps.logger.child({ role: 'intake' });
   const metrics = intakeMetrics(deps.registry);
-  new Gauge({
+  gaugeMetric(deps.registry, {
     name: 'abuse_desk_complaint_queue_oldest_seconds',
     help: 'Age of the oldest complaint report not yet processed (0 when none waits)',
-    registers: [deps.registry],
     async collect() {
       const r = await Promise.race([oldestPendingReportAge(deps.db, deps.clock.now()), new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000))]).catch(() => null);
       if (r) this.set(r.oldestSeconds);

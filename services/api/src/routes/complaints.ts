@@ -3,13 +3,12 @@
 // intake role processes it. Agents list what came in (unattributed ones included); admins keep each
 // tenant's IP assignments, which attribute reports by Source-IP.
 import { ComplaintAccepted, ComplaintReportPage, IpAssignmentList, IpAssignmentReply, TenantId, problemResponses } from '@abuse-desk/contracts';
-import { allIpAssignments, getTenant, replaceTenantIps, storeReport, tenantIps } from '@abuse-desk/db';
+import { allIpAssignments, complaintReportsReceivedMetric, getTenant, replaceTenantIps, storeReport, tenantIps } from '@abuse-desk/db';
 import type { TenantIp } from '@abuse-desk/db';
 import { assignmentConflicts, normalizeCidr } from '@abuse-desk/domain';
 import type { IpAssignment } from '@abuse-desk/domain';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
-import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { requireRole } from '../auth.js';
@@ -21,9 +20,7 @@ const ipView = (r: TenantIp) => ({ cidr: r.cidr, validFrom: iso(r.valid_from), v
 
 export const complaintRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { db } = deps;
-  const received =
-    (deps.registry.getSingleMetric('abuse_desk_complaint_reports_received_total') as Counter<'source'> | undefined) ??
-    new Counter({ name: 'abuse_desk_complaint_reports_received_total', help: 'Complaint reports stored, by source (smtp, api)', labelNames: ['source'], registers: [deps.registry] });
+  const received = complaintReportsReceivedMetric(deps.registry);
   const maxBytes = deps.config.intake.maxMessageBytes;
   app.addContentTypeParser('message/rfc822', { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, done) => done(null, body));
 
