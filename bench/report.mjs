@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const README = path.join(ROOT, 'README.md');
-export const BENCHMARKS = ['counter', 'deadlines', 'embedded', 'storage', 'surge'];
+export const BENCHMARKS = ['counter', 'deadlines', 'embedded', 'storage', 'surge', 'intake'];
 // A 1-minute load average at the start of a run at or above this says the run shared the machine.
 const QUIET_LOAD = 1.0;
 
@@ -232,7 +232,42 @@ function surgeBlock(r) {
   ].join('\n');
 }
 
-const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock, embedded: embeddedBlock, storage: storageBlock, surge: surgeBlock };
+// bench/intake: complaint reports over SMTP — stored (250) per second, processed to their outcome per second,
+// the outcomes against the mix sent, the service's memory and the table's bytes.
+function intakeBlock(r) {
+  const f = r.figures;
+  const p = r.parameters;
+  const a = f.acceptance;
+  const pr = f.processing;
+  const o = f.outcomes;
+  const ms = (x) => (x === null ? '—' : `${x < 10 ? fixed(x, 1) : int(x)} ms`);
+  const sec = (x, d = 1) => (x === null ? '—' : `${fixed(x, d)} s`);
+  const rate = (x) => (x === null ? '—' : `${int(x)}/s`);
+  const failed = f.failed ? `, **${int(f.failed)} failed** (${Object.entries(f.failures).map(([k, n]) => `${int(n)} × ${k}`).join(', ')})` : ', none failed';
+  const outcome = (k) => `${int(o.actual[k] ?? 0)}${o.actual[k] === o.expected[k] ? '' : ` **(sent ${int(o.expected[k])})**`}`;
+  const by = o.actualByOutcomeAndAttribution;
+  const s = f.storage;
+  const mb = (bytes) => `${fixed(bytes / 2 ** 20, 1)} MB`;
+  return [
+    context(r),
+    '',
+    '| measure | result | target |',
+    '|---|---|---|',
+    `| reports answered 250 (stored) over SMTP, ${int(p.CONNECTIONS)} sessions at once, first command → last 250 | **${int(a.perSecond)} reports/s** (${int(f.accepted)} of ${int(f.sent)} in ${sec(a.seconds)}${failed}) | every report 250 |`,
+    `| SMTP transaction, RSET sent → 250 after the data | **p50 ${ms(a.transactionMs.p50)}, p99 ${ms(a.transactionMs.p99)}, max ${ms(a.transactionMs.max)}**; of it the store (end of data → 250): p50 ${ms(a.storeMs.p50)}, p99 ${ms(a.storeMs.p99)}, max ${ms(a.storeMs.max)} | — |`,
+    `| reports processed to their outcome, first command → last report done | ${pr.allDone ? `**${int(pr.perSecond)} reports/s** (${sec(pr.seconds)}); ${rate(pr.whileSendingPerSecond)} while reports came in, ${rate(pr.afterSendingPerSecond)} after` : `**not all within ${int(p.WAIT_SECONDS)} s of the last 250** (${int(pr.notDone)} left)`} | — |`,
+    `| backlog (stored, not processed) at the last 250 | **${int(pr.backlogAtSendEnd)} reports**${pr.drainSeconds !== null ? `, drained ${sec(pr.drainSeconds)} later` : ''}; stored → processed p50 ${sec(pr.waitSeconds.p50)}, p99 ${sec(pr.waitSeconds.p99)}, max ${sec(pr.waitSeconds.max)} | — |`,
+    `| outcomes (sent: ${int(o.expected.counted)} to count, ${int(o.expected.duplicate)} resends, ${int(o.expected.unattributed)} unattributable) | counted ${outcome('counted')} (${int(by['counted/stamp'] ?? 0)} by stamp, ${int(by['counted/ip'] ?? 0)} by IP), duplicate ${outcome('duplicate')}, unattributed ${outcome('unattributed')}, dead letter ${outcome('dead_letter')}; ${int(f.complaintTicketsOpened)} complaint tickets opened | as sent |`,
+    `| service peak RSS (one process, api and intake) | **${mib(f.peakRssBytes)}** (${mib(f.rssAtReadyBytes)} when ready, ${mib(f.rssAtEndBytes)} at the end) | — |`,
+    `| \`complaint_reports\` on disk | ${mb(s.totalBytes)} (heap ${mb(s.heapBytes)}, TOAST ${mb(s.toastBytes)}, indexes ${mb(s.indexBytes)}): **${int(s.bytesPerReport)} B per report**, of which the raw report ${int(s.rawBytesPerReport)} B | — |`,
+    `| CPU seconds, first command → last report done (${sec(f.cpuWallSeconds, 0)}) | service ${fixed(f.cpuSeconds.service, 0)} s, PostgreSQL ${fixed(f.cpuSeconds.postgres, 0)} s, the bench's SMTP client ${fixed(f.cpuSeconds.bench, 0)} s | — |`,
+    ...sharedNote(r),
+    '',
+    params(r),
+  ].join('\n');
+}
+
+const BLOCKS = { counter: counterBlock, deadlines: deadlinesBlock, embedded: embeddedBlock, storage: storageBlock, surge: surgeBlock, intake: intakeBlock };
 
 /** Each benchmark's latest results; a missing file is an error unless `allowMissing` (then it is left out). */
 export function readResults({ allowMissing = false } = {}) {
