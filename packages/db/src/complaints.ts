@@ -41,9 +41,9 @@ export async function retryReport(db: Db, id: string, error: string, dueAt: Date
   await db.updateTable('complaint_reports').set({ status: 'pending', last_error: error, due_at: dueAt, locked_by: null, locked_until: null }).where('id', '=', id).execute();
 }
 
-/** The age of the oldest report waiting to be processed (seconds; 0 when none waits), for the metrics. */
+/** The age of the oldest report waiting to be processed (seconds; 0 when none waits), for the metrics: read through the partial index of due reports, never the whole table. */
 export async function oldestPendingReportAge(db: Db, now: Date): Promise<{ waiting: number; oldestSeconds: number }> {
-  const r = await sql<{ n: number; oldest: Date | null }>`select count(*)::int as n, min(received_at) as oldest from complaint_reports where status <> 'done'`.execute(db);
+  const r = await sql<{ n: number; oldest: Date | null }>`select count(*)::int as n, min(received_at) as oldest from complaint_reports where status in ('pending', 'dispatching')`.execute(db);
   const row = r.rows[0]!;
   return { waiting: row.n, oldestSeconds: row.oldest ? Math.max(0, (now.getTime() - new Date(row.oldest).getTime()) / 1000) : 0 };
 }
