@@ -103,3 +103,18 @@ t.test('a trip in shadow mode on an open shadow ticket only adds evidence', asyn
 t.test('every event but a trip needs a ticket', async (t) => {
   t.match(decide(null, { type: 'resolve' }, ctx()), { ok: false, reason: 'invalid_transition', detail: 'resolve needs a ticket' });
 });
+
+t.test('a complaints trip on a ticket another rule opened keeps that ticket’s evidence and goes on its record', async (t) => {
+  const open = ticketIn('engaged');
+  const complaintEvidence = { ...EVIDENCE, rule: 'complaints' as const, ratio: 0.03, complaints: { count: 3, feedbackTypes: { abuse: 3 }, topSenders: [], topSubjects: [], samples: [] } };
+  const d = decide(open, { ...tripEvent({ rule: 'complaints' }), evidence: complaintEvidence }, ctx({ actor: 'system:intake' }));
+  if (!d.ok) throw new Error(d.detail);
+  t.equal(d.ticket.evidence, open.evidence, 'the spam evidence stays');
+  t.equal(d.ticket.rule, 'spam');
+  t.equal(d.ticket.tripCount, open.tripCount + 1);
+  t.match(d.events, [{ type: 'complaints.tripped', reason: 'complaints rule tripped on the open ticket', data: { evidence: { rule: 'complaints', complaints: { count: 3 } } } }]);
+  t.same(d.effects, []);
+  const again = decide({ ...open, rule: 'complaints', evidence: complaintEvidence }, { ...tripEvent({ rule: 'complaints' }), evidence: { ...complaintEvidence, ratio: 0.05 } }, ctx({ actor: 'system:intake' }));
+  if (!again.ok) throw new Error(again.detail);
+  t.equal(again.ticket.evidence.ratio, 0.05, 'a complaints ticket takes the newer complaint evidence');
+});

@@ -63,6 +63,7 @@ export const attemptResultWords = (a: { outcome: string | null; status: string; 
 const EVENT_WORDS: Record<string, string> = {
   opened: 'ticket opened',
   escalated: 'escalated',
+  'complaints.tripped': 'complaint rule tripped (evidence in the event)',
   contact_reached: 'contact reached',
   walk_exhausted: 'every contact tried',
   deadline_passed: 'deadline passed',
