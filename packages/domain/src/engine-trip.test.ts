@@ -117,4 +117,11 @@ t.test('a complaints trip on a ticket another rule opened keeps that ticket’s 
   const again = decide({ ...open, rule: 'complaints', evidence: complaintEvidence }, { ...tripEvent({ rule: 'complaints' }), evidence: { ...complaintEvidence, ratio: 0.05 } }, ctx({ actor: 'system:intake' }));
   if (!again.ok) throw new Error(again.detail);
   t.equal(again.ticket.evidence.ratio, 0.05, 'a complaints ticket takes the newer complaint evidence');
+  const spamOnComplaints = decide({ ...open, rule: 'complaints', evidence: complaintEvidence }, tripEvent(), ctx({ actor: 'system:counter' }));
+  if (!spamOnComplaints.ok) throw new Error(spamOnComplaints.detail);
+  t.equal(spamOnComplaints.ticket.evidence, complaintEvidence, 'a spam trip on a complaints ticket leaves its complaint evidence');
+  t.match(spamOnComplaints.events, [{ type: 'spam.tripped', data: { evidence: { rule: 'spam' } } }]);
+  const virus = decide({ ...open, rule: 'complaints', evidence: complaintEvidence }, tripEvent({ rule: 'virus', severity: 'critical' }), ctx({ actor: 'system:counter' }));
+  if (!virus.ok) throw new Error(virus.detail);
+  t.match(virus.ticket, { rule: 'virus', severity: 'critical' }, 'a virus outbreak still escalates it, with its own evidence');
 });

@@ -128,15 +128,16 @@ function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type:
     return d.done(false, true);
   }
   if (open) {
-    // Complaints (issue 17) about a tenant whose open ticket another rule opened: the ticket keeps its own
-    // evidence (its rule's words would not fit complaint figures); the complaints go on its record.
-    if (e.trip.rule === 'complaints' && open.rule !== 'complaints') {
-      const d = new Draft({ ...open, tripCount: open.tripCount + 1, lastTripAt: ctx.now }, ctx);
-      d.record({ type: 'complaints.tripped', reason: 'complaints rule tripped on the open ticket', data: { evidence: e.evidence } });
-      return d.done(false);
-    }
     // Later trips add evidence; a more severe one (a virus outbreak on top of spam) escalates, on the record.
     const escalate = e.trip.severity === 'critical' && open.severity === 'normal';
+    // Complaints (issue 17) and verdict counts are different figures: a complaint trip on a ticket a verdict
+    // rule opened (or the other way round) leaves the ticket's evidence as it is — its rule's words would not
+    // fit the other figures — and goes on its record with its own evidence.
+    if (!escalate && (e.trip.rule === 'complaints') !== (open.rule === 'complaints')) {
+      const d = new Draft({ ...open, tripCount: open.tripCount + 1, lastTripAt: ctx.now }, ctx);
+      d.record({ type: `${e.trip.rule}.tripped`, reason: `${e.trip.rule} rule tripped on the open ticket`, data: { evidence: e.evidence } });
+      return d.done(false);
+    }
     const d = new Draft({ ...open, evidence: e.evidence, tripCount: open.tripCount + 1, lastTripAt: ctx.now, ...(escalate ? { severity: 'critical' as const, rule: e.trip.rule } : {}) }, ctx);
     if (escalate) d.record({ type: 'escalated', reason: `${e.trip.rule} rule tripped on the open ticket`, data: { evidence: e.evidence, severity: 'critical' } });
     return d.done(false);

@@ -64,6 +64,8 @@ const EVENT_WORDS: Record<string, string> = {
   opened: 'ticket opened',
   escalated: 'escalated',
   'complaints.tripped': 'complaint rule tripped (evidence in the event)',
+  'spam.tripped': 'spam rule tripped (evidence in the event)',
+  'surge.tripped': 'surge rule tripped (evidence in the event)',
   contact_reached: 'contact reached',
   walk_exhausted: 'every contact tried',
   deadline_passed: 'deadline passed',
