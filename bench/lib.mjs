@@ -1,8 +1,8 @@
 // bench/lib.mjs: what every benchmark records besides its figures — the commit, the machine, the load —
 // percentiles that count misses, and writing bench/results/<name>.json (then the README's tables through
 // bench/report.mjs).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,3 +101,91 @@ export const freePort = () =>
       s.close(() => resolve(port));
     });
   });
+
+/**
+ * Starts the real entry (`services/main/dist/main.js`) as a child process, its output in
+ * test-artifacts/logs/<logName>.log. `alive()` throws once it has exited; `stop()` sends SIGTERM, then
+ * SIGKILL after 15 s.
+ */
+export function startMain({ logName, baseUrl, env, nodeArgs = [] }) {
+  const logDir = path.join(ROOT, 'test-artifacts', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${logName}.log`);
+  const log = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'services/main/dist/main.js')], { env, stdio: ['ignore', log, log] });
+  closeSync(log); // the child holds its own copy
+  const state = { child, baseUrl, logFile: path.relative(ROOT, logFile), exit: null };
+  child.once('exit', (code, signal) => (state.exit = signal ?? `code ${code}`));
+  state.alive = () => {
+    if (state.exit !== null) throw new Error(`bench: the service exited during the run (${state.exit}); see ${state.logFile}`);
+  };
+  state.stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  return state;
+}
+
+/** Polls /readyz of a service from startMain until it answers 200 (or it exits, or `timeoutMs` passes). */
+export async function waitUntilReady(svc, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    svc.alive();
+    const ok = await fetch(`${svc.baseUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`bench: the service was not ready within ${timeoutMs / 1000} s; see ${svc.logFile}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A JSON client of the service's API with a bearer token: `(method, path, body?) → { status, body }`. */
+export function apiClient(baseUrl, token) {
+  return async (method, p, body) => {
+    const res = await fetch(baseUrl + p, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed };
+  };
+}
+
+// ---- CPU time from /proc ----------------------------------------------------------------------------------
+const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User + system CPU seconds a process has used so far (0 once it is gone). */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICK; // utime, stime
+  } catch {
+    return 0;
+  }
+}
+
+/** Every PostgreSQL process of the machine. */
+export const postgresPids = () =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);

@@ -39,7 +39,7 @@ import pg from 'pg';
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
 import { connect, migrateToLatest, setDefaultPolicy, setOverride, upsertTenant } from '../../packages/db/dist/index.js';
 import { produceLinesWithKcat, startKafkaCluster } from '../../packages/testkit/dist/index.js';
-import { commitInfo, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, ROOT, writeResults } from '../lib.mjs';
+import { commitInfo, cpuSeconds, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, postgresPids, ROOT, writeResults } from '../lib.mjs';
 
 const env = process.env;
 const MESSAGES = Number(env.MESSAGES ?? 2_000_000);
@@ -59,28 +59,6 @@ const CONCURRENCY = 4;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (x, d = 0) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
-// ---- CPU time from /proc ----------------------------------------------------------------------------
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICK; // utime, stime
-  } catch {
-    return 0;
-  }
-}
-const postgresPids = () =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 /** CPU seconds per group of processes, to subtract two snapshots (processes gone in between are missed). */
 function cpuSnapshot(groups) {
   const out = {};

@@ -44,9 +44,8 @@
 // A trial with fewer reports than the default (e.g. --reports 2000) writes its results to
 // test-artifacts/bench-intake.json and leaves bench/results and the README alone. The service's log goes to
 // test-artifacts/logs/bench-intake.log. `--cpu-prof DIR` runs the service under node --cpu-prof (a trial too).
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -54,7 +53,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
 import { makeStamp } from '../../packages/domain/dist/index.js';
-import { commitInfo, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, ROOT, writeResults } from '../lib.mjs';
+import { apiClient, commitInfo, cpuSeconds, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, postgresPids, ROOT, startMain, waitUntilReady, writeResults } from '../lib.mjs';
 
 const env = process.env;
 const DEFAULT_REPORTS = 20_000;
@@ -283,13 +282,12 @@ class SmtpSession {
 
 // ---- the service ------------------------------------------------------------------------------------------
 function startService({ databaseUrl, port, smtpPort }) {
-  const logDir = path.join(ROOT, 'test-artifacts', 'logs');
-  mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, 'bench-intake.log');
-  const log = openSync(logFile, 'w');
   const baseUrl = `http://127.0.0.1:${port}`;
   const nodeArgs = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'services/main/dist/main.js')], {
+  return startMain({
+    logName: 'bench-intake',
+    baseUrl,
+    nodeArgs,
     env: {
       PATH: env.PATH ?? '',
       HOST: '127.0.0.1',
@@ -303,55 +301,9 @@ function startService({ databaseUrl, port, smtpPort }) {
       INTAKE_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
       TENANT_STAMP_SECRET: STAMP_SECRET,
     },
-    stdio: ['ignore', log, log],
   });
-  closeSync(log); // the child holds its own copy
-  const state = { child, baseUrl, logFile: path.relative(ROOT, logFile), exit: null };
-  child.once('exit', (code, signal) => (state.exit = signal ?? `code ${code}`));
-  state.alive = () => {
-    if (state.exit !== null) throw new Error(`bench: the service exited during the run (${state.exit}); see ${state.logFile}`);
-  };
-  state.stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  return state;
 }
 
-async function waitUntilReady(svc, timeoutMs = 60_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    svc.alive();
-    const ok = await fetch(`${svc.baseUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`bench: the service was not ready within ${timeoutMs / 1000} s; see ${svc.logFile}`);
-    await sleep(100);
-  }
-}
-
-function apiClient(baseUrl) {
-  return async (method, p, body) => {
-    const res = await fetch(baseUrl + p, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed };
-  };
-}
 
 /** The sum of a metric's series matching `labels` in a Prometheus text page; null when absent. */
 function metricSum(page, name, labels = {}) {
@@ -370,28 +322,6 @@ function rssBytes(pid) {
   return m ? Number(m[1]) * 1024 : null;
 }
 
-// ---- CPU time from /proc (as bench/counter) ----------------------------------------------------------------
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICK; // utime, stime
-  } catch {
-    return 0;
-  }
-}
-const postgresPids = () =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 /** CPU seconds of the service, of every PostgreSQL process (processes gone in between are missed) and of the bench. */
 function cpuSnapshot(servicePid) {
   const own = process.cpuUsage();
@@ -431,7 +361,7 @@ try {
   cleanup.unshift(() => svc.stop());
   await waitUntilReady(svc);
   const rssAtReady = rssBytes(svc.child.pid);
-  const api = apiClient(svc.baseUrl);
+  const api = apiClient(svc.baseUrl, ADMIN_TOKEN);
   console.log(
     `intake: ${REPORTS} reports over SMTP from ${CONNECTIONS} connections, ${TENANTS} tenants; mix ${Object.entries(MIX).map(([k, v]) => `${Math.round(v * 100)} % ${k}`).join(', ')}; service log: ${svc.logFile}`,
   );

@@ -48,13 +48,12 @@
 //
 // A trial with fewer tenants (BENCH_TENANTS=50) writes its results to test-artifacts/bench-surge.json
 // and leaves bench/results and the README alone. The service's log goes to test-artifacts/logs/bench-surge.log.
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { createPostgresDatabase, testDatabaseUrl } from '../../packages/db/dist/testing.js';
 import { signedPost, startSmtpSink, startTwilioStandin } from '../../packages/testkit/dist/index.js';
-import { commitInfo, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, ROOT, writeResults } from '../lib.mjs';
+import { apiClient, commitInfo, freePort, loadAverage, machineInfo, peakRssBytes, percentiles, ROOT, startMain, waitUntilReady, writeResults } from '../lib.mjs';
 
 const env = process.env;
 const TENANTS = Number(env.BENCH_TENANTS ?? 1000);
@@ -156,12 +155,10 @@ function digestEntries(mail) {
 
 // ---- the service ------------------------------------------------------------------------------------------
 function startService({ databaseUrl, port, standin, sink }) {
-  const logDir = path.join(ROOT, 'test-artifacts', 'logs');
-  mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, 'bench-surge.log');
-  const log = openSync(logFile, 'w');
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [path.join(ROOT, 'services/main/dist/main.js')], {
+  return startMain({
+    logName: 'bench-surge',
+    baseUrl,
     env: {
       PATH: env.PATH ?? '',
       HOST: '127.0.0.1',
@@ -182,55 +179,9 @@ function startService({ databaseUrl, port, standin, sink }) {
       RESOLUTION_TIMEOUT_SECONDS: String(RESOLUTION_TIMEOUT_SECONDS),
       WORK_LEASE_SECONDS: String(WORK_LEASE_SECONDS),
     },
-    stdio: ['ignore', log, log],
   });
-  closeSync(log); // the child holds its own copy
-  const state = { child, baseUrl, logFile: path.relative(ROOT, logFile), exit: null };
-  child.once('exit', (code, signal) => (state.exit = signal ?? `code ${code}`));
-  state.alive = () => {
-    if (state.exit !== null) throw new Error(`bench: the service exited during the run (${state.exit}); see ${state.logFile}`);
-  };
-  state.stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  return state;
 }
 
-async function waitUntilReady(svc, timeoutMs = 60_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    svc.alive();
-    const ok = await fetch(`${svc.baseUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`bench: the service was not ready within ${timeoutMs / 1000} s; see ${svc.logFile}`);
-    await sleep(100);
-  }
-}
-
-function apiClient(baseUrl) {
-  return async (method, p, body) => {
-    const res = await fetch(baseUrl + p, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed };
-  };
-}
 
 /** The largest value of a metric over all its series in a Prometheus text page; null when absent. */
 function metric(page, name) {
@@ -319,7 +270,7 @@ try {
   const svc = startService({ databaseUrl: database.url, port: await freePort(), standin, sink });
   cleanup.unshift(() => svc.stop());
   await waitUntilReady(svc);
-  const api = apiClient(svc.baseUrl);
+  const api = apiClient(svc.baseUrl, ADMIN_TOKEN);
   console.log(`surge: ${TENANTS} tenants × 2 contacts + one shared TAM; ${CALLS_PER_SECOND} calls/s, digest period ${DIGEST_MINUTES} min (the bench's default is 1 min, not the product's 5, so that a run of a few minutes spans several digest periods), at most ${CALLS_PER_NUMBER_PER_HOUR} calls per number per hour; service log: ${svc.logFile}`);
 
   // ---- 1. setup ----

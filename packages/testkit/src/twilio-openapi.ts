@@ -271,7 +271,7 @@ const DOCUMENTED_REFUSALS: Record<TwilioResource, DocumentedRefusal[]> = {
   messages: [
     { code: 21604, title: "A 'To' phone number is required", applies: (r, p) => r === 'create' && p.kind === 'missing' && p.param === 'To' },
     UNKNOWN_PARAMETERS,
-    // 21705: "The MessagingServiceSid provided with the request does not match a valid Sid pattern (MGxxx)".
+    // 21705: Twilio's code for a MessagingServiceSid that does not match the MG + 32 hex pattern.
     { code: 21705, title: 'The Messaging Service is invalid', applies: (r, p) => r === 'create' && p.param === 'MessagingServiceSid' },
     { code: 21609, title: "Invalid 'StatusCallback'", applies: (r, p) => r === 'create' && p.param === 'StatusCallback' },
     { code: 35126, title: 'The ScheduleType value provided is not supported', applies: (r, p) => r === 'create' && p.param === 'ScheduleType' },
