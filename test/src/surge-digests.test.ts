@@ -37,10 +37,21 @@ t.test('a TAM of fifty tripping tenants gets digests, not fifty briefings, and a
   t.match(digests[0]!.text, /Ticket: http:\/\/127\.0\.0\.1:\d+\/ui\/tickets\/ABU-\d{6}/, 'and the ticket page');
 
   // The TAM prefers phone: one digest call per period, saying how many tickets wait.
-  const tomCalls = creates(w.standin).filter((r) => r.params['To'] === TAM.phone);
+  // The database and the stand-in are read at a moment when they agree: no carrier is being dialled (pending or
+  // dispatching), and the database is the same before and after the stand-in is read — a digest call can be
+  // claimed at any moment, and a count from one read set against a list from another would race it.
+  type Row = { outcome: string | null; status: string; digest_id: string | null };
+  const tamCalls = () => query<Row>(w.svc.databaseUrl!, `select id, outcome, status, digest_id from contact_attempts where kind = 'tam_call' order by id`);
+  let calls: Row[] = [];
+  let tomCalls: ReturnType<typeof creates> = [];
+  await waitUntil(async () => {
+    const before = await tamCalls();
+    tomCalls = creates(w.standin).filter((r) => r.params['To'] === TAM.phone);
+    calls = await tamCalls();
+    return JSON.stringify(before) === JSON.stringify(calls) && !calls.some((c) => c.status === 'pending' || c.status === 'dispatching');
+  }, { timeoutMs: 30_000, intervalMs: 250, message: 'the TAM calls never settled (a digest call stayed pending or dispatching)' });
   t.ok(tomCalls.length >= 1 && tomCalls.length <= digests.length, `one call per digest period at most (${tomCalls.length} calls, ${digests.length} digests)`);
   for (let i = 1; i < tomCalls.length; i++) t.ok(tomCalls[i]!.at.getTime() - tomCalls[i - 1]!.at.getTime() >= 59_000, 'digest calls a period apart');
-  const calls = await query<{ outcome: string | null; status: string; digest_id: string | null }>(w.svc.databaseUrl!, `select outcome, status, digest_id from contact_attempts where kind = 'tam_call'`);
   t.equal(calls.length, 50, 'fifty TAM calls were planned');
   t.ok(calls.every((c) => c.digest_id), 'every one went into a digest');
   t.equal(calls.filter((c) => c.outcome === 'digested').length, 50 - tomCalls.length - calls.filter((c) => c.status === 'held').length, 'all but the carriers (and those still waiting) done as digested');
