@@ -2,7 +2,8 @@
 // OpenAPI description: a contact who prefers SMS is texted instead of called; a reply with a wrong code is
 // kept on the ticket and answered with help, the right code engages the ticket; a number that opted out
 // (Twilio 21610) moves the walk on; with smsAfterUnansweredCall an unanswered call brings an SMS beside the
-// follow-up email, and its code still engages; inbound messages must be signed.
+// follow-up email, and its code still engages; inbound messages must be signed; a late reply to a closed
+// ticket is told nothing is needed.
 import { inboundMessageParams, messageStatusParams, signedPost, waitUntil } from '@abuse-desk/testkit';
 import type { TwilioStandin } from '@abuse-desk/testkit';
 import t from 'tap';
@@ -59,6 +60,11 @@ for (const arrangement of [{ engine: 'pglite', processes: 'one' }, { engine: 'po
     t.match(confirmation?.text, `${ALICE.name} acknowledged this ticket for`);
     t.match(confirmation?.text, 'by replying to our SMS', 'everyone is told who acknowledged and how');
     t.equal([...w.standin.calls.values()].filter((c) => c.to === BOB.phone).length, 0, 'Bob was never called');
+
+    t.equal((await w.api('POST', `/v1/tickets/${w.number}/resolve`, { note: 'fixed' })).status, 200);
+    const late = await inbound(`ACK ${code}`);
+    t.match(late.body, new RegExp(`<Message>${w.number} needs no acknowledgement any more \\(it is resolved\\)`), 'a late reply after the ticket closed is told so');
+    t.equal((await w.ticket()).events.filter((e: any) => e.type === 'sms.reply').length, 2, 'and is not recorded on the closed ticket');
   });
 }
 

@@ -5,9 +5,9 @@
 import { contactList } from '@abuse-desk/testkit';
 import t from 'tap';
 import { claimDue } from './claim.js';
-import { applyMessageStatus, clearSmsOptOut, codeOfReply, isSmsOptedOut, markSmsSent, recordSmsOptOut, smsReply } from './sms.js';
+import { LATE_REPLY_DAYS, applyMessageStatus, clearSmsOptOut, codeOfReply, isSmsOptedOut, markSmsSent, recordSmsOptOut, smsReply } from './sms.js';
 import { ENGINES, openTestDb, storedRows } from './testing.js';
-import { NOW, TIMEOUT_SECONDS, attempt, attemptsOf, eventsOf, openTicketFor, ticketRow } from './tickets.fixtures.js';
+import { NOW, TIMEOUT_SECONDS, attempt, attemptsOf, command, eventsOf, openTicketFor, ticketRow } from './tickets.fixtures.js';
 
 const ctx = { now: NOW, resolutionTimeoutSeconds: TIMEOUT_SECONDS, destinations: ['kafka'] as const };
 const TEXTER = contactList({ alice: { preferredChannel: 'sms' } });
@@ -29,17 +29,17 @@ for (const engine of ENGINES) {
     const { db } = h;
 
     /** A ticket whose walk texted Alice (her SMS claimed and sent), with its code. */
-    const texted = async (tenantId: string) => {
-      const { ticket, contactId } = await openTicketFor(db, tenantId, NOW, TEXTER);
+    const texted = async (tenantId: string, contacts = TEXTER) => {
+      const { ticket, contactId } = await openTicketFor(db, tenantId, NOW, contacts);
       const sms = attempt(await attemptsOf(db, ticket.id), 'Alice Admin', 'sms');
-      t.match(sms, { channel: 'sms', address: ALICE_PHONE, status: 'pending' }, 'the walk starts with an SMS to Alice, no call');
+      t.match(sms, { channel: 'sms', address: contacts[0]!.phone, status: 'pending' }, 'the walk starts with an SMS to Alice, no call');
       t.ok((await claimDue(db, 'contact_attempts', { now: NOW, limit: 50, leaseSeconds: 30, workerId: 'w' })).some((a) => a.id === sms.id), 'SMS are claimed by the attempts loop');
       await markSmsSent(db, sms.id, `SM${tenantId}`, new Date(NOW.getTime() + 300_000), NOW);
       const row = await ticketRow(db, ticket.id);
       t.match(row.ack_code, /^\d{4}$/, 'the ticket has a four-digit code');
       return { ticket: row, sms, code: row.ack_code!, contactId };
     };
-    const reply = (from: string, body: string) => db.transaction().execute((trx) => smsReply(trx, { from, body }, ctx));
+    const reply = (from: string, body: string, now = NOW) => db.transaction().execute((trx) => smsReply(trx, { from, body }, { ...ctx, now }));
 
     t.test('a sent walk SMS waits for the reply until the window ends', async (t) => {
       const { sms } = await texted('sms-wait');
@@ -74,6 +74,16 @@ for (const engine of ENGINES) {
       const { ticket, code } = await texted('sms-stranger');
       t.same(await reply('+14155559999', `ACK ${code}`), { kind: 'unknownSender' });
       t.equal((await ticketRow(db, ticket.id)).state, 'notifying');
+    });
+
+    t.test('a late reply to a closed ticket is told nothing is needed, records nothing, and after a week is not answered', async (t) => {
+      const phone = '+14155550123';
+      const { ticket, code } = await texted('sms-late', contactList({ alice: { preferredChannel: 'sms', phone } }));
+      t.match(await command(db, ticket.id, { type: 'dismiss' }, { now: NOW, actor: 'agent:dana', reason: 'false positive' }), { ok: true });
+      const events = (await eventsOf(db, ticket.id)).length;
+      t.same(await reply(phone, `ACK ${code}`, new Date(NOW.getTime() + 3_600_000)), { kind: 'closed', ticket: { ticketId: ticket.id, number: ticket.number, contactName: 'Alice Admin', state: 'dismissed' } });
+      t.equal((await eventsOf(db, ticket.id)).length, events, 'nothing is recorded on the closed ticket');
+      t.same(await reply(phone, `ACK ${code}`, new Date(NOW.getTime() + (LATE_REPLY_DAYS * 24 + 1) * 3_600_000)), { kind: 'unknownSender' }, `not after ${LATE_REPLY_DAYS} days`);
     });
 
     t.test('status callbacks never go backwards; an undelivered walk SMS moves the walk on', async (t) => {

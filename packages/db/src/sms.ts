@@ -78,13 +78,18 @@ export interface SmsReplyTicket {
 /**
  * What a reply did: acknowledged these tickets; matched tickets that need no acknowledgement any more
  * (`notNeeded`, with why); or was kept on every open ticket that texted this number (`recorded`, the code
- * missing or wrong). `unknownSender`: no open ticket texted this number — nothing is kept.
+ * missing or wrong). `closed`: no open ticket texted this number, but one closed in the last
+ * LATE_REPLY_DAYS did — a late answer, told that nothing is needed. `unknownSender`: neither — nothing is kept.
  */
 export type SmsReplyResult =
   | { kind: 'acknowledged'; tickets: SmsReplyTicket[] }
   | { kind: 'notNeeded'; tickets: (SmsReplyTicket & { detail: string })[] }
   | { kind: 'recorded'; tickets: SmsReplyTicket[]; codeGiven: boolean }
+  | { kind: 'closed'; ticket: SmsReplyTicket & { state: string } }
   | { kind: 'unknownSender' };
+
+/** How long after its ticket closed a reply to our SMS is still answered (with "nothing to do"). */
+export const LATE_REPLY_DAYS = 7;
 
 /**
  * An SMS from `from`. Only open tickets that texted that very number are candidates, so a code alone
@@ -103,7 +108,22 @@ export async function smsReply(trx: Db, r: { from: string; body: string }, ctx: 
     .distinct()
     .orderBy('t.number')
     .execute();
-  if (texted.length === 0) return { kind: 'unknownSender' };
+  if (texted.length === 0) {
+    // Nothing is recorded on a closed ticket; the person only learns that their answer is not needed.
+    const late = await trx
+      .selectFrom('contact_attempts as a')
+      .innerJoin('tickets as t', 't.id', 'a.ticket_id')
+      .select(['a.ticket_id', 'a.contact_id', 't.number', 't.state', 't.contacts'])
+      .where('a.channel', '=', 'sms')
+      .where('a.address', '=', r.from)
+      .where('t.closed_at', '>=', new Date(ctx.now.getTime() - LATE_REPLY_DAYS * 86_400_000))
+      .orderBy('t.closed_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!late) return { kind: 'unknownSender' };
+    const contactName = (late.contacts as ContactSnapshot[]).find((c) => c.id === late.contact_id)?.name ?? 'a contact';
+    return { kind: 'closed', ticket: { ticketId: late.ticket_id, number: late.number, contactName, state: late.state } };
+  }
   const named = texted.map((x) => ({ ...x, contactName: (x.contacts as ContactSnapshot[]).find((c) => c.id === x.contact_id)?.name ?? 'a contact' }));
   const code = codeOfReply(r.body);
   const matching = code ? named.filter((x) => x.ack_code === code) : [];

@@ -153,10 +153,10 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
       return respond(null);
     }
     const r = await deps.db.transaction().execute((trx) => smsReply(trx, { from, body: text }, { now: deps.clock.now(), resolutionTimeoutSeconds: deps.config.resolutionTimeoutSeconds, destinations: deps.config.enforcementDestinations }));
-    request.log.info({ messageSid, result: r.kind, tickets: 'tickets' in r ? r.tickets.map((x) => x.number) : [], length: text.length }, 'sms.received');
+    request.log.info({ messageSid, result: r.kind, tickets: 'tickets' in r ? r.tickets.map((x) => x.number) : 'ticket' in r ? [r.ticket.number] : [], length: text.length }, 'sms.received');
     switch (r.kind) {
       case 'unknownSender':
-        // Nothing of ours went to this number: no answer (an answer costs, and tells a stranger nothing useful).
+        // Nothing of ours went to this number lately: no answer (an answer costs, and tells a stranger nothing useful).
         return respond(null);
       case 'acknowledged': {
         deps.onWorkQueued?.();
@@ -169,6 +169,9 @@ export const twilioRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
         const view = await messageView(deps.db, first.ticketId, '');
         return respond(smsReplyText({ kind: 'notNeeded', number: first.number, acknowledgedBy: view?.acknowledgedBy ?? null, state: view?.state ?? 'closed' }));
       }
+      case 'closed':
+        // A late answer to a ticket closed in the last days: say so, so that nobody waits for a reply that will not come.
+        return respond(smsReplyText({ kind: 'notNeeded', number: r.ticket.number, acknowledgedBy: null, state: r.ticket.state }));
       case 'recorded':
         return respond(smsReplyText({ kind: 'recorded', numbers: r.tickets.map((x) => x.number), codeGiven: r.codeGiven }));
     }
