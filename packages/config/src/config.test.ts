@@ -8,7 +8,7 @@ t.test('an empty environment gives the documented defaults', async (t) => {
   t.equal(c.port, 8080);
   t.equal(c.publicBaseUrl, 'http://localhost:8080');
   t.same(c.roles, ['api', 'counter', 'notifier', 'enforcer', 'intake']);
-  t.same(c.intake, { smtpPort: 2525, maxMessageBytes: 10 * 1024 * 1024, tls: undefined, stampSecret: undefined });
+  t.same(c.intake, { smtpPort: 2525, maxMessageBytes: 10 * 1024 * 1024, tls: undefined, stampSecret: undefined, retentionDays: 90, maxConnections: 20 });
   t.equal(c.resolutionTimeoutSeconds, 3600);
   t.equal(c.callRingSeconds, 30);
   t.equal(c.callResultTimeoutSeconds, 300);
@@ -38,6 +38,8 @@ t.test('the intake: STARTTLS needs both files, the stamp secret at least 16 char
   t.throws(() => loadConfig({ INTAKE_TLS_CERT: '/etc/intake/cert.pem' }), /INTAKE_TLS_CERT and INTAKE_TLS_KEY must be set together/);
   t.throws(() => loadConfig({ TENANT_STAMP_SECRET: 'short' }), /TENANT_STAMP_SECRET: must be at least 16 characters/);
   t.throws(() => loadConfig({ INTAKE_MAX_MESSAGE_BYTES: '100' }), /INTAKE_MAX_MESSAGE_BYTES: must be at least 10240/);
+  t.throws(() => loadConfig({ COMPLAINT_RETENTION_DAYS: '1' }), /COMPLAINT_RETENTION_DAYS: must be at least 2/);
+  t.throws(() => loadConfig({ INTAKE_MAX_CONNECTIONS: '2' }), /INTAKE_MAX_CONNECTIONS: must be at least 4/);
   t.equal(loadConfig({ INTAKE_SMTP_PORT: '0' }).intake.smtpPort, 0, '0: a free port');
 });
 

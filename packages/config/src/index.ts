@@ -64,6 +64,18 @@ const envSchema = z
       .min(10_240, 'must be at least 10240 (a report with its original message)')
       .max(100 * 1024 * 1024, 'must be at most 104857600 (100 MiB)')
       .default(10 * 1024 * 1024),
+    INTAKE_MAX_CONNECTIONS: z.coerce
+      .number({ error: 'must be a whole number of connections' })
+      .int('must be a whole number of connections')
+      .min(4, 'must be at least 4 (a quarter of it is the limit per address)')
+      .max(10_000, 'must be at most 10000')
+      .default(20),
+    COMPLAINT_RETENTION_DAYS: z.coerce
+      .number({ error: 'must be a number of days' })
+      .int('must be a whole number of days')
+      .min(2, 'must be at least 2 (a day-long complaint window, and the reports an agent looks at the day after)')
+      .max(3650, 'must be at most 3650')
+      .default(90),
     TENANT_STAMP_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
     SMTP_URL: url(['smtp:', 'smtps:']),
     EMAIL_FROM: optionalString,
@@ -172,7 +184,7 @@ export interface Config {
   twilio: { accountSid: string; authToken: string; fromNumber: string; apiBaseUrl: string | undefined; messagingServiceSid: string | undefined } | undefined;
   smtp: { url: string; from: string } | undefined;
   /** The intake role (issue 17): its SMTP listener, and the key of the X-Abuse-Desk-Tenant stamp. */
-  intake: { smtpPort: number; maxMessageBytes: number; tls: { certFile: string; keyFile: string } | undefined; stampSecret: string | undefined };
+  intake: { smtpPort: number; maxMessageBytes: number; tls: { certFile: string; keyFile: string } | undefined; stampSecret: string | undefined; retentionDays: number; maxConnections: number };
   enforcementWebhook: { url: string; secret: string } | undefined;
   /** Where enforcement events are delivered: Kafka when KAFKA_BROKERS is set, the webhook when its URL and secret are. */
   enforcementDestinations: ('kafka' | 'webhook')[];
@@ -234,6 +246,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxMessageBytes: e.INTAKE_MAX_MESSAGE_BYTES,
       tls: e.INTAKE_TLS_CERT && e.INTAKE_TLS_KEY ? { certFile: e.INTAKE_TLS_CERT, keyFile: e.INTAKE_TLS_KEY } : undefined,
       stampSecret: e.TENANT_STAMP_SECRET,
+      retentionDays: e.COMPLAINT_RETENTION_DAYS,
+      maxConnections: e.INTAKE_MAX_CONNECTIONS,
     },
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.EMAIL_FROM ?? 'abuse-desk <abuse-desk@localhost>' } : undefined,
     enforcementWebhook: e.ENFORCEMENT_WEBHOOK_URL && e.ENFORCEMENT_WEBHOOK_SECRET ? { url: e.ENFORCEMENT_WEBHOOK_URL, secret: e.ENFORCEMENT_WEBHOOK_SECRET } : undefined,

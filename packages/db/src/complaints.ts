@@ -23,6 +23,17 @@ export async function storeReport(db: Db, r: { source: 'smtp' | 'api'; raw: Buff
   return row.id;
 }
 
+/**
+ * Deletes up to `limit` processed reports received before `before` (COMPLAINT_RETENTION_DAYS), oldest first,
+ * through the received_at index; the number deleted. Tickets keep the evidence they copied (counts, samples);
+ * a resend of a message whose report is gone would count again, long after any complaint window.
+ */
+export async function forgetReports(db: Db, before: Date, limit: number): Promise<number> {
+  const r = await sql`delete from complaint_reports where id in (
+      select id from complaint_reports where received_at < ${before} and status = 'done' order by received_at limit ${limit})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
 /** Reports due for processing, leased to one worker; one whose worker died comes back after its lease. */
 export function claimReports(db: Db, o: ClaimOptions): Promise<Claimed<ComplaintReport>[]> {
   return claim<Claimed<ComplaintReport>>(db, {
@@ -48,10 +59,27 @@ export async function oldestPendingReportAge(db: Db, now: Date): Promise<{ waiti
   return { waiting: row.n, oldestSeconds: row.oldest ? Math.max(0, (now.getTime() - new Date(row.oldest).getTime()) / 1000) : 0 };
 }
 
-/** Every IP assignment (attribution needs all of them: a report names an IP, not a tenant). */
-export async function allIpAssignments(db: Db): Promise<IpAssignment[]> {
-  const rows = await db.selectFrom('tenant_ips').select(['tenant_id', 'cidr', 'valid_from', 'valid_until']).execute();
-  return rows.map((r) => ({ tenantId: r.tenant_id, cidr: r.cidr, validFrom: r.valid_from, validUntil: r.valid_until }));
+const toAssignment = (r: { tenant_id: string; cidr: string; valid_from: Date | null; valid_until: Date | null }): IpAssignment => ({ tenantId: r.tenant_id, cidr: r.cidr, validFrom: r.valid_from, validUntil: r.valid_until });
+
+/**
+ * The assignments whose range contains `ip` (a normalised address), at any time: the candidates the domain's
+ * tenantForIp chooses from. Found through the GiST index on the ranges, so a report costs the same with ten
+ * assignments or a hundred thousand.
+ */
+export async function ipAssignmentsCovering(db: Db, ip: string): Promise<IpAssignment[]> {
+  const rows = await db
+    .selectFrom('tenant_ips')
+    .select(['tenant_id', 'cidr', 'valid_from', 'valid_until'])
+    .where(sql<boolean>`cidr::inet >>= ${ip}::inet`)
+    .execute();
+  return rows.map(toAssignment);
+}
+
+/** Other tenants' assignments of exactly these ranges (normalised): all that assignmentConflicts compares with. */
+export async function assignmentsOfRanges(db: Db, cidrs: string[], exceptTenant: string): Promise<IpAssignment[]> {
+  if (cidrs.length === 0) return [];
+  const rows = await db.selectFrom('tenant_ips').select(['tenant_id', 'cidr', 'valid_from', 'valid_until']).where('cidr', 'in', cidrs).where('tenant_id', '<>', exceptTenant).execute();
+  return rows.map(toAssignment);
 }
 
 export async function tenantIps(db: Db, tenantId: string) {

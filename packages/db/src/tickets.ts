@@ -2,7 +2,8 @@
 // (`decide` in @abuse-desk/domain) what the event does, and stores the decision with ticket-store.ts —
 // all in the caller's transaction. Nothing leaves the process here; workers perform the effect rows
 // after the commit.
-import { DEADLINE_STATES, decide } from '@abuse-desk/domain';
+import type { Rule } from '@abuse-desk/contracts';
+import { DEADLINE_STATES, decide, isCrossTrip } from '@abuse-desk/domain';
 import type { AttemptKind, CallOutcome, EndedAttempt, EngineContext, EngineEffect, EngineEvent, Evidence, SmsOutcome, TicketCommand, Trip } from '@abuse-desk/domain';
 import { sql } from 'kysely';
 import { claim } from './claim.js';
@@ -76,12 +77,20 @@ export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promi
   // At most three rounds: supersede a shadow ticket, lose a race to a concurrent opener, then update its ticket.
   for (let round = 0; round < 3; round++) {
     const open = (await lockOpenTicket(trx, input.tenantId)) ?? null;
-    const d = decide(open && snapshotOf(open), event, ctx);
+    // The engine records a trip of the other rule family at most every few minutes: when was it last?
+    const crossTripRecordedAt = open && isCrossTrip(open.rule as Rule, input.trip.rule) ? await lastEventAt(trx, open.id, `${input.trip.rule}.tripped`) : null;
+    const d = decide(open && snapshotOf(open), { ...event, crossTripRecordedAt }, ctx);
     if (!d.ok) throw new Error(`a trip was refused for tenant ${input.tenantId}: ${d.detail}`);
     const ticket = await persistDecision(trx, open, d, input);
     if (ticket && !d.reopen) return { ticket, opened: d.opened };
   }
   throw new Error(`could not open or update a ticket for tenant ${input.tenantId}`);
+}
+
+/** When the ticket's newest event of this type was recorded; null if it has none. */
+async function lastEventAt(trx: Db, ticketId: string, type: string): Promise<Date | null> {
+  const row = await trx.selectFrom('ticket_events').select('at').where('ticket_id', '=', ticketId).where('type', '=', type).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return row?.at ?? null;
 }
 
 /**

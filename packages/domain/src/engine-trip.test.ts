@@ -1,7 +1,7 @@
 // The engine on a trip (SPEC §5, §6): a new ticket and its walk, a tenant without contacts, shadow mode, a
 // trip that suspends at once, later trips on an open ticket, and a shadow ticket superseded by a real one.
 import t from 'tap';
-import { decide } from './engine.js';
+import { CROSS_TRIP_RECORD_SECONDS, decide } from './engine.js';
 import type { Decision, EngineEffect } from './ticket.js';
 import { CONTACTS, EVIDENCE, NOW, TIMEOUT_SECONDS, ctx, minutesAfter, ticketIn, tripEvent } from './engine.fixtures.js';
 
@@ -104,7 +104,7 @@ t.test('every event but a trip needs a ticket', async (t) => {
   t.match(decide(null, { type: 'resolve' }, ctx()), { ok: false, reason: 'invalid_transition', detail: 'resolve needs a ticket' });
 });
 
-t.test('a complaints trip on a ticket another rule opened keeps that ticket’s evidence and goes on its record', async (t) => {
+t.test('a complaints trip on a ticket another rule opened keeps that ticket’s evidence and goes on its record, at most every ten minutes', async (t) => {
   const open = ticketIn('engaged');
   const complaintEvidence = { ...EVIDENCE, rule: 'complaints' as const, ratio: 0.03, complaints: { count: 3, feedbackTypes: { abuse: 3 }, topSenders: [], topSubjects: [], samples: [] } };
   const d = decide(open, { ...tripEvent({ rule: 'complaints' }), evidence: complaintEvidence }, ctx({ actor: 'system:intake' }));
@@ -121,6 +121,14 @@ t.test('a complaints trip on a ticket another rule opened keeps that ticket’s 
   if (!spamOnComplaints.ok) throw new Error(spamOnComplaints.detail);
   t.equal(spamOnComplaints.ticket.evidence, complaintEvidence, 'a spam trip on a complaints ticket leaves its complaint evidence');
   t.match(spamOnComplaints.events, [{ type: 'spam.tripped', data: { evidence: { rule: 'spam' } } }]);
+  // It trips again with every report while over the line: recorded again only CROSS_TRIP_RECORD_SECONDS later.
+  const soon = decide(open, { ...tripEvent({ rule: 'complaints' }), evidence: complaintEvidence, crossTripRecordedAt: new Date(NOW.getTime() - (CROSS_TRIP_RECORD_SECONDS - 1) * 1000) }, ctx({ actor: 'system:intake' }));
+  if (!soon.ok) throw new Error(soon.detail);
+  t.same(soon.events, [], 'a repeat within the interval is not recorded again');
+  t.equal(soon.ticket.tripCount, open.tripCount + 1, 'but counted as a trip');
+  const later = decide(open, { ...tripEvent({ rule: 'complaints' }), evidence: complaintEvidence, crossTripRecordedAt: new Date(NOW.getTime() - CROSS_TRIP_RECORD_SECONDS * 1000) }, ctx({ actor: 'system:intake' }));
+  if (!later.ok) throw new Error(later.detail);
+  t.match(later.events, [{ type: 'complaints.tripped' }], 'after the interval it is recorded with its newer figures');
   const virus = decide({ ...open, rule: 'complaints', evidence: complaintEvidence }, tripEvent({ rule: 'virus', severity: 'critical' }), ctx({ actor: 'system:counter' }));
   if (!virus.ok) throw new Error(virus.detail);
   t.match(virus.ticket, { rule: 'virus', severity: 'critical' }, 'a virus outbreak still escalates it, with its own evidence');

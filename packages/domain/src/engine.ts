@@ -2,7 +2,7 @@
 // tenant or the enforcer — decided by one pure function, (ticket, event, context) → the next ticket, the
 // ticket events to append and the effects to queue. The database layer only loads and stores what this
 // decides; the rules live here and in ticket-state.ts (states) and walk.ts (who is contacted next).
-import type { TicketState } from '@abuse-desk/contracts';
+import type { Rule, TicketState } from '@abuse-desk/contracts';
 import { DEFAULT_PROBATION } from './policy.js';
 import { isClosed, transition } from './ticket-state.js';
 import type { Command, StateEffect, TicketFacts } from './ticket-state.js';
@@ -118,6 +118,12 @@ export function decide(ticket: TicketSnapshot | null, event: EngineEvent, ctx: E
   return d.done(false);
 }
 
+/** How often a trip of the other rule family is recorded on an open ticket (see decideTrip). */
+export const CROSS_TRIP_RECORD_SECONDS = 600;
+
+/** Complaint reports and verdict counts are different figures: a trip of one family on a ticket of the other. */
+export const isCrossTrip = (ticketRule: Rule, tripRule: Rule) => (tripRule === 'complaints') !== (ticketRule === 'complaints');
+
 function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type: 'trip' }>, ctx: EngineContext): Decision {
   const shadow = ctx.policy.mode === 'shadow';
   if (open && open.state === 'shadow' && !shadow) {
@@ -133,9 +139,15 @@ function decideTrip(open: TicketSnapshot | null, e: Extract<EngineEvent, { type:
     // Complaints (issue 17) and verdict counts are different figures: a complaint trip on a ticket a verdict
     // rule opened (or the other way round) leaves the ticket's evidence as it is — its rule's words would not
     // fit the other figures — and goes on its record with its own evidence.
-    if (!escalate && (e.trip.rule === 'complaints') !== (open.rule === 'complaints')) {
+    // Such a rule trips again with every report or verdict batch while it stays over its line: its event is
+    // recorded at most once per CROSS_TRIP_RECORD_SECONDS, so the record shows it and its figures as they grow
+    // without a thousand copies of the evidence.
+    if (!escalate && isCrossTrip(open.rule, e.trip.rule)) {
       const d = new Draft({ ...open, tripCount: open.tripCount + 1, lastTripAt: ctx.now }, ctx);
-      d.record({ type: `${e.trip.rule}.tripped`, reason: `${e.trip.rule} rule tripped on the open ticket`, data: { evidence: e.evidence } });
+      const last = e.crossTripRecordedAt ?? null;
+      if (!last || ctx.now.getTime() - last.getTime() >= CROSS_TRIP_RECORD_SECONDS * 1000) {
+        d.record({ type: `${e.trip.rule}.tripped`, reason: `${e.trip.rule} rule tripped on the open ticket`, data: { evidence: e.evidence } });
+      }
       return d.done(false);
     }
     const d = new Draft({ ...open, evidence: e.evidence, tripCount: open.tripCount + 1, lastTripAt: ctx.now, ...(escalate ? { severity: 'critical' as const, rule: e.trip.rule } : {}) }, ctx);

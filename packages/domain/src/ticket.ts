@@ -96,7 +96,12 @@ export interface EndedAttempt {
 }
 
 export type EngineEvent =
-  | { type: 'trip'; tenantId: string; trip: Trip; evidence: Evidence; contacts: WalkContact[] }
+  /**
+   * `crossTripRecordedAt`: when a `<rule>.tripped` event of this trip's rule was last recorded on the open
+   * ticket (null: never, or no open ticket) — only asked for a trip of the other family (complaints against
+   * verdict counts), see decideTrip.
+   */
+  | { type: 'trip'; tenantId: string; trip: Trip; evidence: Evidence; contacts: WalkContact[]; crossTripRecordedAt?: Date | null }
   /** `detail`: why, when the outcome needs saying (a rate-limited call names the limit), kept on the timeline. */
   | { type: 'call_ended'; attempt: EndedAttempt; outcome: CallOutcome; detail?: string }
   /** A contact acknowledged without a live call (issue 16): by the link in an email. */

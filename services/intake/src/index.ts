@@ -4,7 +4,7 @@
 // the reported message (the signed X-Abuse-Desk-Tenant stamp, else the Source-IP against the tenants' IP
 // assignments) and counts them against the complaint rule — or keeps them unattributed, or as dead letters.
 import type { Config } from '@abuse-desk/config';
-import { backoffMs, claimReports, complaintReportsReceivedMetric, counterMetric, gaugeMetric, oldestPendingReportAge, pollLoop, retryReport, storeReport } from '@abuse-desk/db';
+import { backoffMs, claimReports, complaintReportsReceivedMetric, counterMetric, forgetReports, gaugeMetric, oldestPendingReportAge, pollLoop, retryReport, storeReport } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
@@ -42,6 +42,8 @@ export function intakeMetrics(registry: Registry): IntakeMetrics {
 
 /** Reports claimed and processed together: below the pool's ten connections, so SMTP stores are not starved. */
 const BATCH = 8;
+/** Old reports deleted per statement. */
+const FORGET_BATCH = 1000;
 /** From two seconds, at most five minutes apart. */
 const REPORT_BACKOFF = { firstMs: 2000, capMs: 300_000 };
 
@@ -75,10 +77,26 @@ export async function startIntake(deps: IntakeDeps) {
     return claimed.length;
   };
   const loop = pollLoop({ name: 'intake', idleMs: deps.idleMs ?? 500, tick, onError: (err) => log.error({ err }, 'intake.tick.failed') });
+  // Retention: processed reports older than COMPLAINT_RETENTION_DAYS are deleted in batches of a thousand,
+  // so one statement never holds many locks; while a batch was full the next follows at once, else a
+  // minute later. Several intake processes may do it at once: a row is deleted once.
+  const upkeep = pollLoop({
+    name: 'complaint-retention',
+    idleMs: 60_000,
+    tick: async () => {
+      const before = new Date(deps.clock.now().getTime() - deps.config.intake.retentionDays * 86_400_000);
+      const n = await forgetReports(deps.db, before, FORGET_BATCH);
+      if (n) log.info({ deleted: n, before }, 'intake.reports.forgotten');
+      return n === FORGET_BATCH ? 1 : 0;
+    },
+    onError: (err) => log.error({ err }, 'intake.retention.failed'),
+  });
   const smtp = await startIntakeSmtp({
     host: deps.config.host,
     port: deps.config.intake.smtpPort,
     maxBytes: deps.config.intake.maxMessageBytes,
+    maxConnections: deps.config.intake.maxConnections,
+    maxConnectionsPerAddress: Math.max(1, Math.floor(deps.config.intake.maxConnections / 4)),
     tls: deps.config.intake.tls,
     logger: log,
     store: async (raw, envelope) => {
@@ -94,6 +112,7 @@ export async function startIntake(deps: IntakeDeps) {
     stop: async () => {
       await smtp.close();
       await loop.stop();
+      await upkeep.stop();
     },
   };
 }

@@ -1,6 +1,6 @@
 // One claimed complaint report: parse it, find the tenant, record what was found — counted (and checked
 // against the complaint rule), a duplicate, unattributed, or a dead letter — in one transaction.
-import { allIpAssignments, recordComplaint, recordDeadReport } from '@abuse-desk/db';
+import { ipAssignmentsCovering, recordComplaint, recordDeadReport } from '@abuse-desk/db';
 import type { Claimed, ComplaintReport } from '@abuse-desk/db';
 import { normalizeIp, tenantForIp, verifyStamp } from '@abuse-desk/domain';
 import type { Logger } from 'pino';
@@ -35,7 +35,7 @@ export async function attribute(deps: Pick<IntakeDeps, 'db' | 'config'>, report:
   if (!ip) notes.push(report.sourceIp ? `ip: Source-IP ${report.sourceIp} is not an IP address` : 'ip: the report names no Source-IP');
   else {
     const at = report.arrivalDate ?? receivedAt;
-    const found = tenantForIp(await allIpAssignments(deps.db), ip, at);
+    const found = tenantForIp(await ipAssignmentsCovering(deps.db, ip), ip, at);
     if (found) return { tenantId: found.tenantId, by: 'ip', detail: `${notes.join('; ')}${notes.length ? '; ' : ''}ip: ${ip} at ${at.toISOString()} is in ${found.cidr} of ${found.tenantId}` };
     notes.push(`ip: no tenant had ${ip} at ${at.toISOString()} (or two did)`);
   }

@@ -1,7 +1,7 @@
 // The intake's SMTP listener (issue 17): takes complaint reports at any address, from anyone (feedback
 // loops do not authenticate), up to a size limit, and answers 250 only once the raw message is committed
 // to complaint_reports — a crash after the 250 loses nothing, a crash before it makes the sender retry.
-// STARTTLS when a certificate and key are configured.
+// STARTTLS when a certificate and key are configured; connections bounded in all and per address.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -12,6 +12,9 @@ export interface IntakeSmtpOptions {
   host: string;
   port: number;
   maxBytes: number;
+  /** Connections at once, in all (beyond it smtp-server answers 421) and from one address (421 from onConnect). */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   tls: { certFile: string; keyFile: string } | undefined;
   logger: Logger;
   /** Stores the message durably; resolves once committed. */
@@ -24,8 +27,32 @@ const smtpError = (code: number, message: string) => Object.assign(new Error(mes
 export async function startIntakeSmtp(o: IntakeSmtpOptions): Promise<{ port: number; close(): Promise<void> }> {
   const log = o.logger.child({ component: 'intake.smtp' });
   const tls = o.tls ? { key: readFileSync(o.tls.keyFile), cert: readFileSync(o.tls.certFile) } : {};
+  // Each connection may hold up to maxBytes in memory while its message arrives, so the connections are
+  // bounded, in all and per address: one sender cannot take every slot (feedback loops use a few at most).
+  const perAddress = new Map<string, number>();
+  const counted = new Set<string>();
   const server = new SMTPServer({
     ...tls,
+    maxClients: o.maxConnections,
+    onConnect(session: SMTPServerSession, done: (err?: Error | null) => void) {
+      const address = session.remoteAddress ?? '';
+      const n = perAddress.get(address) ?? 0;
+      if (n >= o.maxConnectionsPerAddress) {
+        log.warn({ remoteAddress: address, connections: n }, 'intake.smtp.too_many_connections');
+        done(smtpError(421, `4.7.0 Too many connections from ${address}, try again later`));
+        return;
+      }
+      perAddress.set(address, n + 1);
+      counted.add(session.id);
+      done();
+    },
+    onClose(session: SMTPServerSession) {
+      if (!counted.delete(session.id)) return;
+      const address = session.remoteAddress ?? '';
+      const n = (perAddress.get(address) ?? 1) - 1;
+      if (n > 0) perAddress.set(address, n);
+      else perAddress.delete(address);
+    },
     name: 'abuse-desk-intake',
     banner: 'abuse-desk complaint intake',
     size: o.maxBytes,
@@ -70,6 +97,6 @@ export async function startIntakeSmtp(o: IntakeSmtpOptions): Promise<{ port: num
     });
   });
   const port = (server.server.address() as AddressInfo).port;
-  log.info({ host: o.host, port, starttls: !!o.tls, maxBytes: o.maxBytes }, 'intake.smtp.listening');
+  log.info({ host: o.host, port, starttls: !!o.tls, maxBytes: o.maxBytes, maxConnections: o.maxConnections, maxConnectionsPerAddress: o.maxConnectionsPerAddress }, 'intake.smtp.listening');
   return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -3,7 +3,7 @@
 // intake role processes it. Agents list what came in (unattributed ones included); admins keep each
 // tenant's IP assignments, which attribute reports by Source-IP.
 import { ComplaintAccepted, ComplaintReportPage, IpAssignmentList, IpAssignmentReply, TenantId, problemResponses } from '@abuse-desk/contracts';
-import { allIpAssignments, complaintReportsReceivedMetric, getTenant, replaceTenantIps, storeReport, tenantIps } from '@abuse-desk/db';
+import { assignmentsOfRanges, complaintReportsReceivedMetric, getTenant, replaceTenantIps, storeReport, tenantIps } from '@abuse-desk/db';
 import type { TenantIp } from '@abuse-desk/db';
 import { assignmentConflicts, normalizeCidr } from '@abuse-desk/domain';
 import type { IpAssignment } from '@abuse-desk/domain';
@@ -139,7 +139,7 @@ export const complaintRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       const ips = await db.transaction().execute(async (trx) => {
         // Serialised: two admins assigning the same range to two tenants cannot both pass the check.
         await sql`select pg_advisory_xact_lock(hashtextextended('tenant_ips', 0))`.execute(trx);
-        const others = (await allIpAssignments(trx)).filter((o) => o.tenantId !== tenantId);
+        const others = await assignmentsOfRanges(trx, [...new Set(mine.map((a) => a.cidr))], tenantId);
         const conflicts = assignmentConflicts(mine, others);
         if (conflicts.length) throw new Problem(409, 'Conflict', conflicts.join('; '));
         await replaceTenantIps(trx, tenantId, mine, deps.clock.now());
