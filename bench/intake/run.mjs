@@ -75,6 +75,7 @@ const num = (flag, name, fallback) => {
 };
 const REPORTS = num(flags.reports, 'BENCH_REPORTS', DEFAULT_REPORTS);
 const CONNECTIONS = num(flags.connections, 'BENCH_CONNECTIONS', 8);
+const MAX_CONNECTIONS = Math.max(20, CONNECTIONS * 4);
 const TENANTS = Math.min(254, num(flags.tenants, 'BENCH_TENANTS', 50));
 const WAIT_SECONDS = num(flags.wait, 'BENCH_WAIT_SECONDS', 600); // for the backlog after the last 250
 const LOG_LEVEL = flags['log-level'] ?? env.BENCH_LOG_LEVEL ?? 'warn';
@@ -299,6 +300,8 @@ function startService({ databaseUrl, port, smtpPort }) {
       ROLES: 'api,intake',
       INTAKE_SMTP_PORT: String(smtpPort),
       INTAKE_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
+      // All the bench's connections come from one address, which may hold a quarter of the limit.
+      INTAKE_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
       TENANT_STAMP_SECRET: STAMP_SECRET,
     },
   });
@@ -621,6 +624,7 @@ try {
       ROLES: 'api,intake',
       LOG_LEVEL,
       INTAKE_MAX_MESSAGE_BYTES: MAX_MESSAGE_BYTES,
+      INTAKE_MAX_CONNECTIONS: MAX_CONNECTIONS,
       WAIT_SECONDS,
       ...(NO_TRIP ? { NO_TRIP } : {}),
     },
