@@ -91,6 +91,8 @@ export type SmsReplyResult =
 /** How long after its ticket closed a reply to our SMS is still answered (with "nothing to do"). */
 export const LATE_REPLY_DAYS = 7;
 
+const withContactName = <T extends { contact_id: string; contacts: unknown }>(x: T) => ({ ...x, contactName: (x.contacts as ContactSnapshot[]).find((c) => c.id === x.contact_id)?.name ?? 'a contact' });
+
 /**
  * An SMS from `from`. Only open tickets that texted that very number are candidates, so a code alone
  * grants nothing; a reply whose code is the ticket's acknowledges as that contact (channel `sms`) and
@@ -98,33 +100,26 @@ export const LATE_REPLY_DAYS = 7;
  * both acknowledged: the person holds both messages and answered with that code.
  */
 export async function smsReply(trx: Db, r: { from: string; body: string }, ctx: Omit<CommandContext, 'actor' | 'reason' | 'data'>): Promise<SmsReplyResult> {
-  const texted = await trx
-    .selectFrom('contact_attempts as a')
-    .innerJoin('tickets as t', 't.id', 'a.ticket_id')
-    .select(['a.ticket_id', 'a.contact_id', 't.number', 't.ack_code', 't.contacts'])
-    .where('a.channel', '=', 'sms')
-    .where('a.address', '=', r.from)
-    .where('t.closed_at', 'is', null)
-    .distinct()
-    .orderBy('t.number')
-    .execute();
-  if (texted.length === 0) {
-    // Nothing is recorded on a closed ticket; the person only learns that their answer is not needed.
-    const late = await trx
+  // The tickets whose SMS went to this number, with the contact each texted there.
+  const textedFrom = () =>
+    trx
       .selectFrom('contact_attempts as a')
       .innerJoin('tickets as t', 't.id', 'a.ticket_id')
-      .select(['a.ticket_id', 'a.contact_id', 't.number', 't.state', 't.contacts'])
+      .select(['a.ticket_id', 'a.contact_id', 't.number', 't.ack_code', 't.state', 't.contacts'])
       .where('a.channel', '=', 'sms')
-      .where('a.address', '=', r.from)
+      .where('a.address', '=', r.from);
+  const named = (await textedFrom().where('t.closed_at', 'is', null).distinct().orderBy('t.number').execute()).map(withContactName);
+  if (named.length === 0) {
+    // Nothing is recorded on a closed ticket; the person only learns that their answer is not needed.
+    const late = await textedFrom()
       .where('t.closed_at', '>=', new Date(ctx.now.getTime() - LATE_REPLY_DAYS * 86_400_000))
       .orderBy('t.closed_at', 'desc')
       .limit(1)
       .executeTakeFirst();
     if (!late) return { kind: 'unknownSender' };
-    const contactName = (late.contacts as ContactSnapshot[]).find((c) => c.id === late.contact_id)?.name ?? 'a contact';
-    return { kind: 'closed', ticket: { ticketId: late.ticket_id, number: late.number, contactName, state: late.state } };
+    const x = withContactName(late);
+    return { kind: 'closed', ticket: { ticketId: x.ticket_id, number: x.number, contactName: x.contactName, state: x.state } };
   }
-  const named = texted.map((x) => ({ ...x, contactName: (x.contacts as ContactSnapshot[]).find((c) => c.id === x.contact_id)?.name ?? 'a contact' }));
   const code = codeOfReply(r.body);
   const matching = code ? named.filter((x) => x.ack_code === code) : [];
   if (matching.length === 0) {
