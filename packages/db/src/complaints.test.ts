@@ -45,6 +45,22 @@ for (const engine of ENGINES) {
       t.same(await assignmentsOfRanges(db, [], 'provider'), []);
     });
 
+    t.test('a complaints ticket shows the headers of the five newest reports and counts over all of them', async (t) => {
+      for (let i = 1; i <= 21; i++) {
+        const at = new Date(NOW.getTime() + i * 1000);
+        const reportId = await storeReport(db, { source: 'api', raw: Buffer.from('x'), envelopeFrom: null, remoteAddress: null, now: at });
+        const facts = { reportId, tenantId: 'complained', attributedBy: 'ip' as const, attributionDetail: 'ip', format: 'arf', feedbackType: i % 2 ? 'abuse' : 'fraud', sourceIp: '192.0.2.1', arrivalDate: at, receivedAt: at, messageId: `<c${i}@complained.example>`, mailFrom: 'news@complained.example', subject: `Offer ${i % 3}`, sampleHeaders: `Subject: Offer ${i}` };
+        await db.transaction().execute((trx) => recordComplaint(trx, facts, { now: at, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'system:intake', destinations: ['kafka'] }));
+      }
+      const [ticket] = await storedRows(db, 'tickets', { tenant_id: 'complained' });
+      t.match(ticket, { rule: 'complaints', trip_count: 2 });
+      const complaints = (ticket!.evidence as { complaints: { count: number; feedbackTypes: Record<string, number>; topSubjects: { subject: string; count: number }[]; samples: { headers: string }[] } }).complaints;
+      t.equal(complaints.count, 21);
+      t.same(complaints.feedbackTypes, { abuse: 11, fraud: 10 }, 'the feedback types of every report');
+      t.same(complaints.topSubjects.map((x) => x.count).reduce((a, b) => a + b, 0), 21, 'the subjects of every report');
+      t.same(complaints.samples.map((x) => x.headers), [21, 20, 19, 18, 17].map((i) => `Subject: Offer ${i}`), 'the headers of the five newest, newest first');
+    });
+
     t.test('complaints tripping again and again on an open spam ticket are recorded once per ten minutes, each counted as a trip', async (t) => {
       const { ticket } = await openTicketFor(db, 'spammer', NOW);
       const ctx = { now: NOW, resolutionTimeoutSeconds: TIMEOUT_SECONDS, actor: 'system:intake', destinations: ['kafka'] as const };

@@ -126,6 +126,8 @@ export type ComplaintOutcome = 'counted' | 'duplicate' | 'unattributed';
 
 /** Samples and top lists come from at most this many of the window's newest reports. */
 const EVIDENCE_REPORTS = 500;
+/** How many of the newest reports the ticket shows with their headers. */
+const SAMPLE_REPORTS = 5;
 
 /**
  * Records what processing found, in the caller's transaction. An attributed report counts once per
@@ -189,18 +191,26 @@ async function checkComplaintRule(trx: Db, tenantId: string, end: Date, ctx: Com
   const delivered = counts.spam + counts.phish + counts.virus + counts.clean;
   const found = complaintsTrip(rule, counted.rows[0]!.n, delivered, factor);
   if (!found) return null;
+  // The summary counts over up to EVIDENCE_REPORTS reports but shows the headers of only the newest few
+  // (SAMPLE_REPORTS): only theirs are read, not a few kB of headers for every report behind the counts.
   const reports = await trx
     .selectFrom('complaint_reports')
-    .select(['feedback_type', 'mail_from', 'subject', 'arrival_date', 'source_ip', 'sample_headers'])
+    .select(['id', 'feedback_type', 'mail_from', 'subject', 'arrival_date', 'source_ip'])
     .where('tenant_id', '=', tenantId)
     .where('outcome', '=', 'counted')
     .where('arrival_date', '>', start)
     .where('arrival_date', '<=', end)
     .orderBy('arrival_date', 'desc')
+    .orderBy('id')
     .limit(EVIDENCE_REPORTS)
     .execute();
+  const newest = reports.slice(0, SAMPLE_REPORTS).map((r) => r.id);
+  const headers = new Map(
+    newest.length ? (await trx.selectFrom('complaint_reports').select(['id', 'sample_headers']).where('id', 'in', newest).execute()).map((r) => [r.id, r.sample_headers ?? ''] as const) : [],
+  );
   const summary = summarizeComplaints(
-    reports.map((r) => ({ feedbackType: r.feedback_type ?? 'other', mailFrom: r.mail_from, subject: r.subject, receivedAt: r.arrival_date!, sourceIp: r.source_ip, headers: r.sample_headers ?? '' })),
+    reports.map((r) => ({ feedbackType: r.feedback_type ?? 'other', mailFrom: r.mail_from, subject: r.subject, receivedAt: r.arrival_date!, sourceIp: r.source_ip, headers: headers.get(r.id) ?? '' })),
+    { samples: SAMPLE_REPORTS },
   );
   const repeat = onProbation !== null;
   const trip: Trip = {
