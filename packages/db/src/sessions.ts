@@ -4,7 +4,7 @@
 import { lastSeenResolutionMs, sessionStanding } from '@abuse-desk/domain';
 import type { PersonRole, SessionLimits } from '@abuse-desk/domain';
 import type { Db } from './connect.js';
-import { hashToken, newSecret, recordAudit } from './tokens.js';
+import { LAST_USED_RESOLUTION_MS, hashToken, newSecret, recordAudit } from './tokens.js';
 
 export interface NewUiSession {
   method: 'oidc' | 'token';
@@ -55,7 +55,7 @@ export async function findUiSession(db: Db, token: string, limits: SessionLimits
   const row = await db
     .selectFrom('ui_sessions as s')
     .leftJoin('api_tokens as t', 't.id', 's.api_token_id')
-    .select(['s.id', 's.method', 's.role', 's.subject', 's.email', 's.name', 's.actor', 's.api_token_id', 's.created_at', 's.last_seen_at', 's.ended_at', 't.revoked_at', 't.expires_at'])
+    .select(['s.id', 's.method', 's.role', 's.subject', 's.email', 's.name', 's.actor', 's.api_token_id', 's.created_at', 's.last_seen_at', 's.ended_at', 't.revoked_at', 't.expires_at', 't.last_used_at'])
     .where('s.token_hash', '=', hashToken(token))
     .executeTakeFirst();
   if (!row) return { standing: 'unknown' };
@@ -67,6 +67,10 @@ export async function findUiSession(db: Db, token: string, limits: SessionLimits
   if (now.getTime() - lastSeenAt.getTime() >= lastSeenResolutionMs(limits)) {
     await db.updateTable('ui_sessions').set({ last_seen_at: now }).where('id', '=', row.id).where('ended_at', 'is', null).execute();
     lastSeenAt = now;
+  }
+  // A session signed in with a token is that token in use: the admin's token list shows it (as often as a bearer use).
+  if (row.api_token_id && (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS)) {
+    await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.api_token_id).execute();
   }
   return {
     standing: 'active',

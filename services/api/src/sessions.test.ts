@@ -104,6 +104,20 @@ for (const engine of ENGINES) {
       t.ok(types.includes('session.started') && types.includes('session.ended'), 'sign-in and sign-out are audit events');
     });
 
+    t.test('a session signed in with a token marks that token as used, at most once a minute', async (t) => {
+      const made = await api.request('POST', '/v1/tokens', { body: { name: 'frank', role: 'agent' } });
+      const { cookie } = await signIn(api, made.body.token);
+      const lastUsed = async () => (await api.request('GET', '/v1/tokens')).body.items.find((x: { id: string }) => x.id === made.body.id).lastUsedAt;
+      const signedInAt = await lastUsed();
+      t.ok(signedInAt, 'the sign-in used it');
+      api.clock.advance(30_000);
+      t.equal((await api.request('GET', '/v1/tickets', withCookie(cookie))).status, 200);
+      t.equal(await lastUsed(), signedInAt, 'not written again within the minute');
+      api.clock.advance(60_000);
+      t.equal((await api.request('GET', '/v1/tickets', withCookie(cookie))).status, 200);
+      t.equal(await lastUsed(), api.clock.now().toISOString(), 'the session’s use is the token’s last use');
+    });
+
     t.test('revoking the token a session signed in with ends the session', async (t) => {
       const made = await api.request('POST', '/v1/tokens', { body: { name: 'erin', role: 'agent' } });
       const { cookie } = await signIn(api, made.body.token);
