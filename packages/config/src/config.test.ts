@@ -65,3 +65,19 @@ t.test('the dedupe window and the counts retention are bounded, and the old rete
   t.throws(() => loadConfig({ COUNTS_RETENTION_DAYS: '7' }), /COUNTS_RETENTION_DAYS: must be at least 29: the surge baseline/);
   t.throws(() => loadConfig({ VERDICT_DEDUPE_RETENTION_SECONDS: '604800' }), /VERDICT_DEDUPE_RETENTION_SECONDS: is no longer read: set VERDICT_DEDUPE_WINDOW_SECONDS/);
 });
+
+t.test('OIDC_ROLE_MAP is a comma list of claim-value=role pairs, or a JSON object for values with commas', async (t) => {
+  const oidc = { OIDC_ISSUER_URL: 'https://id.example.com/realms/mail', OIDC_CLIENT_ID: 'abuse-desk', OIDC_CLIENT_SECRET: 'client-secret-value' };
+  t.same(loadConfig({ ...oidc, OIDC_ROLE_MAP: 'ops=admin, support=agent' }).oidc?.roleMap, [
+    { value: 'ops', role: 'admin' },
+    { value: 'support', role: 'agent' },
+  ]);
+  const dn = 'CN=Abuse Agents,OU=Groups,DC=example,DC=com';
+  t.same(loadConfig({ ...oidc, OIDC_ROLE_MAP: JSON.stringify({ [dn]: 'agent', 'CN=Mail Admins,OU=Groups,DC=example,DC=com': 'admin' }) }).oidc?.roleMap, [
+    { value: dn, role: 'agent' },
+    { value: 'CN=Mail Admins,OU=Groups,DC=example,DC=com', role: 'admin' },
+  ], 'a JSON object keeps the commas of LDAP group names');
+  t.throws(() => loadConfig({ ...oidc, OIDC_ROLE_MAP: '{"CN=x,DC=y": agent}' }), /OIDC_ROLE_MAP: starts with \{ but is not a JSON object/);
+  t.throws(() => loadConfig({ ...oidc, OIDC_ROLE_MAP: '{"CN=x,DC=y": "root"}' }), /OIDC_ROLE_MAP/, 'a role other than admin or agent is refused');
+  t.throws(() => loadConfig({ ...oidc, OIDC_ROLE_MAP: '{}' }), /OIDC_ROLE_MAP: must map at least one claim value to a role/);
+});

@@ -119,20 +119,31 @@ const envSchema = z
     OIDC_ROLE_MAP: z
       .string()
       .default('abuse-desk-admins=admin,abuse-desk-agents=agent')
-      .transform((s) =>
-        s
+      .transform((s, ctx) => {
+        // A JSON object for claim values holding commas (LDAP/AD group DNs); else the comma list.
+        if (s.trim().startsWith('{')) {
+          try {
+            const o: unknown = JSON.parse(s);
+            if (o && typeof o === 'object' && !Array.isArray(o)) return Object.entries(o).map(([value, role]) => ({ value, role: typeof role === 'string' ? role.trim() : '' }));
+          } catch {
+            // reported below
+          }
+          ctx.addIssue({ code: 'custom', message: 'starts with { but is not a JSON object of claim value to role (e.g. {"CN=Abuse Agents,OU=Groups,DC=example,DC=com": "agent"})' });
+          return z.NEVER;
+        }
+        return s
           .split(',')
           .map((p) => p.trim())
           .filter(Boolean)
           .map((p) => {
             const at = p.lastIndexOf('=');
             return { value: at > 0 ? p.slice(0, at).trim() : '', role: at > 0 ? p.slice(at + 1).trim() : '' };
-          }),
-      )
+          });
+      })
       .pipe(
         z
           .array(z.object({ value: z.string().min(1), role: z.enum(['admin', 'agent']) }), {
-            error: 'must be a comma list of claim-value=role pairs, role admin or agent (e.g. abuse-desk-admins=admin,abuse-desk-agents=agent)',
+            error: 'must be a comma list of claim-value=role pairs, role admin or agent (e.g. abuse-desk-admins=admin,abuse-desk-agents=agent), or a JSON object of claim value to role',
           })
           .min(1, 'must map at least one claim value to a role'),
       ),
