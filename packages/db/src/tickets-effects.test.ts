@@ -3,6 +3,7 @@
 import t from 'tap';
 import { ENGINES, openTestDb } from './testing.js';
 import { NOW, command, minutesAfter, openTicketFor, outboxOf } from './tickets.fixtures.js';
+import { messageView } from './views.js';
 
 for (const engine of ENGINES) {
   t.test(engine, async (t) => {
@@ -22,6 +23,7 @@ for (const engine of ENGINES) {
       for (const [tenant, destinations] of [['dest-both', ['kafka', 'webhook']], ['dest-webhook', ['webhook']], ['dest-kafka', ['kafka']], ['dest-none', []]] as const) {
         const { ticket } = await openTicketFor(db, tenant, NOW);
         t.match(await command(db, ticket.id, { type: 'suspend' }, { now: minutesAfter(NOW, 1), actor: 'agent:dana', reason: 'still sending', destinations }), { ok: true });
+        t.same((await messageView(db, ticket.id, ''))?.suspension, { automated: false, grounds: 'still sending' }, `${tenant}: the notice quotes the agent's reason`);
         t.equal((await outboxOf(db, ticket.id)).length, 1, `${tenant}: the event is in the outbox`);
         t.same(await deliveriesOf(ticket.id), [...destinations], `${tenant}: one delivery per configured destination`);
       }

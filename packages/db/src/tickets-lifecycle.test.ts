@@ -3,6 +3,7 @@
 import { EnforcementEvent } from '@abuse-desk/contracts';
 import { listContacts, toSnapshot } from './tenants.js';
 import { openOrUpdateTicket, suspendDueTickets } from './tickets.js';
+import { messageView } from './views.js';
 import type { TicketCommand } from '@abuse-desk/domain';
 import t from 'tap';
 import { ENGINES, openTestDb } from './testing.js';
@@ -55,6 +56,7 @@ for (const engine of ENGINES) {
         ['Tara TAM', 'email', 'pending'],
       ]);
       t.match((await eventsOf(db, due.ticket.id)).at(-1), { type: 'deadline_passed', from: 'engaged', to: 'suspended', actor: 'enforcer' });
+      t.same((await messageView(db, due.ticket.id, ''))?.suspension, { automated: true, grounds: 'no fix was reported before the deadline' }, 'the notice will say why, and that no person decided it');
 
       t.same(await suspendDueTickets(db, { now: minutesAfter(sweepAt, 1), resolutionTimeoutSeconds: TIMEOUT_SECONDS, limit: 10, actor: 'enforcer', destinations: ['kafka', 'webhook'] }), [], 'a second sweep finds nothing to do');
       t.equal((await outboxOf(db, due.ticket.id)).length, 1, 'and writes no second enforcement event');

@@ -1,7 +1,8 @@
 // Read models for the API: tickets with their evidence, attempts and events; lists with cursor paging.
 import { OPEN_STATES } from '@abuse-desk/contracts';
 import type { Rule, Severity, TicketState } from '@abuse-desk/contracts';
-import { allowedActions, deadlineIfAcknowledgedNow } from '@abuse-desk/domain';
+import { allowedActions, deadlineIfAcknowledgedNow, suspensionGrounds } from '@abuse-desk/domain';
+import type { SuspensionGrounds } from '@abuse-desk/domain';
 import { snapshotOf } from './ticket-store.js';
 import type { Db } from './connect.js';
 import type { ContactAttempt, ContactSnapshot, Evidence, Tenant, Ticket, TicketEvent } from './schema.js';
@@ -158,6 +159,8 @@ export interface MessageView {
   ackCode: string | null;
   /** How long the walk waits for a reply to its SMS (seconds). */
   smsReplySeconds: number;
+  /** While outbound mail is disabled: why, and whether a person decided it (the suspension notice's statement of reasons). */
+  suspension: SuspensionGrounds | null;
 }
 
 /** How an acknowledgement came, in the words of the confirmation email. */
@@ -188,8 +191,21 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     const contact = (t.contacts as ContactSnapshot[]).find((c) => c.id === contactId);
     acknowledgedBy = contact ? contact.name : reached.actor;
   }
+  // The newest move to `suspended` is the suspension in force (a rejected resolution returning there is not one).
+  const suspended = t.outbound_disabled
+    ? await db
+        .selectFrom('ticket_events')
+        .select(['type', 'reason'])
+        .where('ticket_id', '=', ticketId)
+        .where('to_state', '=', 'suspended')
+        .where('type', 'in', ['deadline_passed', 'suspend_on_open', 'suspend'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+    : undefined;
   const e = t.evidence as Evidence;
   return {
+    suspension: suspended ? suspensionGrounds(suspended) : null,
     number: t.number,
     tenantId: t.tenant_id,
     tenantName: t.tenant_name,

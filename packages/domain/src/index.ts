@@ -9,3 +9,4 @@ export * from './senders.js';
 export * from './partitions.js';
 export * from './sign-in.js';
 export * from './complaints.js';
+export * from './suspension.js';

@@ -27,6 +27,7 @@ function sample() {
     acknowledgedBy: null as string | null,
     acknowledgedHow: null as string | null,
     ackCode: null as string | null,
+    suspension: null as { automated: boolean; grounds: string } | null,
   };
 }
 

@@ -101,6 +101,20 @@ t.test('a suspension notice says outbound mail is disabled and how to get it re-
   t.match(email.text, /Deadline \(passed\):\s+2025-01-02 15:05 UTC/);
 });
 
+t.test('a suspension notice states why, whether it was automated, and how to contest it', async (t) => {
+  const automated = renderEmail('suspension_notice', ticket({ state: 'suspended', outboundDisabled: true, suspension: { automated: true, grounds: 'no fix was reported before the deadline' } }), berlin);
+  t.match(automated.text, 'Why it was disabled: no fix was reported before the deadline.');
+  t.match(automated.text, 'This decision was made automatically by the abuse desk’s rules, without a person reviewing it first.');
+  t.match(automated.text, /Decision:\s+automated/);
+  t.match(automated.text, 'If you believe this decision is wrong');
+  t.match(automated.html, 'Why it was disabled: no fix was reported before the deadline.');
+  const byAgent = renderEmail('suspension_notice', ticket({ state: 'suspended', outboundDisabled: true, suspension: { automated: false, grounds: 'a phishing kit on the account' } }), berlin);
+  t.match(byAgent.text, 'Why it was disabled: a phishing kit on the account.');
+  t.match(byAgent.text, 'This decision was made by a member of our support team.');
+  t.match(byAgent.text, /Decision:\s+by a support agent/);
+  t.notMatch(renderEmail('final', ticket({ suspension: { automated: true, grounds: 'x' } }), berlin).text, 'Why it was disabled', 'only the suspension notice says it');
+});
+
 t.test('a reinstatement notice says the ticket is resolved and mail is enabled again, with no deadline', async (t) => {
   const email = renderEmail('reinstatement_notice', ticket({ state: 'resolved', deadlineAt: null }), berlin);
   t.equal(email.subject, '[ABU-000042] Resolved: outbound mail from Acme Hosting enabled');

@@ -91,15 +91,24 @@ function wording(kind: EmailKind, view: TicketView, recipient: Recipient): Wordi
         action: reportFix,
       };
     case 'suspension_notice':
+      // A statement of reasons (EU DSA Art. 17): the facts, the grounds, whether it was automated, how to contest it.
       return {
         subject: `${tag} Outbound mail from ${tenant} disabled`,
         lead: [
           `Outbound mail from ${tenant} has been disabled under this ticket. Until it is re-enabled, the platform does not send mail from this account.`,
           `Our filters found that ${ruleSummary(view)}.`,
+          ...(view.suspension
+            ? [
+                `Why it was disabled: ${view.suspension.grounds}.`,
+                view.suspension.automated
+                  ? 'This decision was made automatically by the abuse desk’s rules, without a person reviewing it first.'
+                  : 'This decision was made by a member of our support team.',
+              ]
+            : []),
         ],
         deadline: 'passed',
         action:
-          'To get outbound mail re-enabled, stop the abuse (for example, secure or disable the senders listed above), then report what you did at the link below. A support agent reviews the report and re-enables outbound mail once the problem is fixed.',
+          'To get outbound mail re-enabled, stop the abuse (for example, secure or disable the senders listed above), then report what you did at the link below. A support agent reviews the report and re-enables outbound mail once the problem is fixed. If you believe this decision is wrong (for example, the mail was not spam), say so in the same report: a ticket closed as a false positive re-enables outbound mail at once.',
       };
     case 'reinstatement_notice': {
       const closed =
@@ -147,6 +156,7 @@ function facts(kind: EmailKind, view: TicketView, recipient: Recipient, deadline
     // A suspension notice is about the disabling itself, whatever the view was read a moment before.
     ['Outbound mail', view.outboundDisabled || kind === 'suspension_notice' ? 'DISABLED' : 'enabled'],
   ];
+  if (kind === 'suspension_notice' && view.suspension) rows.push(['Decision', view.suspension.automated ? 'automated (the abuse desk’s rules)' : 'by a support agent']);
   if (deadline === 'running') {
     rows.push([
       'Deadline',

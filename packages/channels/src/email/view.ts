@@ -1,5 +1,5 @@
 // What every email and call script is rendered from: a read-only view of the ticket at send time.
-import type { AttemptKind } from '@abuse-desk/domain';
+import type { AttemptKind, SuspensionGrounds } from '@abuse-desk/domain';
 
 export interface TicketView {
   number: string; // ABU-000042
@@ -32,6 +32,8 @@ export interface TicketView {
   ackCode?: string | null;
   /** While no deadline runs: the deadline an acknowledgement right now would start (for calls). */
   deadlineIfAcknowledgedNow?: Date | null;
+  /** While outbound mail is disabled: why, and whether a person decided it (stated in the suspension notice). */
+  suspension?: SuspensionGrounds | null;
 }
 
 export interface Recipient {

@@ -27,7 +27,7 @@ const ACTIONS: ActionDef[] = [
     id: 'suspend',
     label: 'Suspend now',
     done: 'Outbound mail suspended',
-    text: { key: 'reason', label: 'Reason' },
+    text: { key: 'reason', label: 'Reason (quoted to the tenant in the suspension notice)' },
     allowed: (t) => isIn(OPEN_STATES, t.state) && t.state !== 'suspended' && !t.outboundDisabled,
     danger: true,
   },

@@ -86,7 +86,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   });
   action('notes', 'Add a note', NoteBody, (id, body, request) => act(id, { type: 'note' }, request, body.text));
   action('extend', 'Extend the running deadline', ExtendBody, (id, body, request) => act(id, { type: 'extend', minutes: body.minutes }, request, body.reason));
-  action('suspend', "Suspend the tenant's outbound mail now", ReasonBody, (id, body, request) => act(id, { type: 'suspend' }, request, body.reason));
+  action('suspend', "Suspend the tenant's outbound mail now; the reason is quoted to the tenant's contacts in the suspension notice", ReasonBody, (id, body, request) => act(id, { type: 'suspend' }, request, body.reason));
   action('reject-resolution', "Reject the tenant's resolution", NoteOnlyBody, (id, body, request) => act(id, { type: 'reject_resolution' }, request, body.note));
   action('resolve', 'Resolve the ticket (re-enables outbound mail if disabled)', NoteOnlyBody, (id, body, request) => act(id, { type: 'resolve' }, request, body.note));
   action('dismiss', 'Dismiss as a false positive (re-enables outbound mail if disabled)', ReasonBody, (id, body, request) => act(id, { type: 'dismiss' }, request, body.reason));
