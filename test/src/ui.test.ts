@@ -69,6 +69,10 @@ t.test('the agent UI and the tenant resolution page in Chromium', async (t) => {
     await page.getByText(/engaged/i).first().waitFor();
     t.notOk(await page.getByRole('button', { name: 'Contact reached' }).isVisible(), 'no longer offered once engaged');
 
+    await page.getByRole('button', { name: 'Suspend now' }).click();
+    t.ok(await page.getByText('Quoted to the tenant’s contacts in the suspension notice.').isVisible(), 'the suspend form says its reason reaches the tenant');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
     await page.getByRole('button', { name: 'Resolve' }).click();
     await page.getByLabel('Note').fill('Spam stopped, password reset confirmed.');
     await page.getByRole('button', { name: 'Confirm' }).click();

@@ -11,7 +11,7 @@ interface ActionDef {
   label: string;
   done: string;
   /** Which text field the API wants, and what the form calls it. */
-  text: { key: 'note' | 'text' | 'reason'; label: 'Note' | 'Reason' };
+  text: { key: 'note' | 'text' | 'reason'; label: 'Note' | 'Reason'; hint?: string };
   /** Used only when the API does not say (`allowedActions` absent): the state machine's rule, restated. */
   allowed: (t: TicketDetail) => boolean;
   danger?: boolean;
@@ -27,7 +27,7 @@ const ACTIONS: ActionDef[] = [
     id: 'suspend',
     label: 'Suspend now',
     done: 'Outbound mail suspended',
-    text: { key: 'reason', label: 'Reason (quoted to the tenant in the suspension notice)' },
+    text: { key: 'reason', label: 'Reason', hint: 'Quoted to the tenant’s contacts in the suspension notice.' },
     allowed: (t) => isIn(OPEN_STATES, t.state) && t.state !== 'suspended' && !t.outboundDisabled,
     danger: true,
   },
@@ -169,8 +169,13 @@ function ActionForm({ ticket, action, onCancel, onDone, onFailed }: { ticket: Ti
           maxLength={5000}
           value={text}
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
-          aria-describedby={error ? `${idp}-error` : undefined}
+          aria-describedby={[action.text.hint ? `${idp}-hint` : '', error ? `${idp}-error` : ''].filter(Boolean).join(' ') || undefined}
         />
+        {action.text.hint ? (
+          <p id={`${idp}-hint`} class="muted small">
+            {action.text.hint}
+          </p>
+        ) : null}
       </div>
       <ProblemAlert error={error} id={`${idp}-error`} />
       <div class="actions">
