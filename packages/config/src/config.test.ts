@@ -14,6 +14,7 @@ t.test('an empty environment gives the documented defaults', async (t) => {
   t.equal(c.callResultTimeoutSeconds, 300);
   t.equal(c.dedupeWindowSeconds, 3600);
   t.equal(c.countsRetentionDays, 30);
+  t.same(c.deadLetters, { retentionDays: 30, max: 100_000 });
   t.equal(c.kafka, undefined);
   t.equal(c.twilio, undefined);
   t.equal(c.smtp, undefined);
@@ -40,6 +41,8 @@ t.test('the intake: STARTTLS needs both files, the stamp secret at least 16 char
   t.throws(() => loadConfig({ INTAKE_MAX_MESSAGE_BYTES: '100' }), /INTAKE_MAX_MESSAGE_BYTES: must be at least 10240/);
   t.throws(() => loadConfig({ COMPLAINT_RETENTION_DAYS: '1' }), /COMPLAINT_RETENTION_DAYS: must be at least 2/);
   t.throws(() => loadConfig({ INTAKE_MAX_CONNECTIONS: '2' }), /INTAKE_MAX_CONNECTIONS: must be at least 4/);
+  t.throws(() => loadConfig({ DEAD_LETTERS_MAX: '10' }), /DEAD_LETTERS_MAX: must be at least 1000/);
+  t.throws(() => loadConfig({ DEAD_LETTER_RETENTION_DAYS: '0' }), /DEAD_LETTER_RETENTION_DAYS: must be at least 1/);
   t.equal(loadConfig({ INTAKE_SMTP_PORT: '0' }).intake.smtpPort, 0, '0: a free port');
 });
 

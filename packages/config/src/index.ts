@@ -94,6 +94,13 @@ const envSchema = z
       .int('must be a whole number of days')
       .min(29, 'must be at least 29: the surge baseline reads up to 28 days before its window')
       .default(30),
+    DEAD_LETTER_RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').max(3650, 'must be at most 3650').default(30),
+    DEAD_LETTERS_MAX: z.coerce
+      .number({ error: 'must be a number of dead letters' })
+      .int('must be a whole number of dead letters')
+      .min(1000, 'must be at least 1000')
+      .max(100_000_000, 'must be at most 100000000')
+      .default(100_000),
     TWILIO_CALLS_PER_SECOND: z.coerce
       .number({ error: 'must be a whole number of calls per second' })
       .int('must be a whole number of calls per second')
@@ -206,6 +213,8 @@ export interface Config {
   dedupeWindowSeconds: number;
   /** How long per-minute counts and top senders are kept (the surge baseline reads up to 28 days back). */
   countsRetentionDays: number;
+  /** Dead letters (verdicts and complaint reports) are kept this many days, and at most `max` of them (the newest). */
+  deadLetters: { retentionDays: number; max: number };
   /** How long a worker holds a claimed call, email or event before another worker may take it over. */
   workLeaseSeconds: number;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed for the client address (rate limits, logs). */
@@ -278,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     digestMinutes: e.DIGEST_MINUTES,
     dedupeWindowSeconds: e.VERDICT_DEDUPE_WINDOW_SECONDS,
     countsRetentionDays: e.COUNTS_RETENTION_DAYS,
+    deadLetters: { retentionDays: e.DEAD_LETTER_RETENTION_DAYS, max: e.DEAD_LETTERS_MAX },
     logLevel: e.LOG_LEVEL,
   };
 }

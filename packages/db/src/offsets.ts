@@ -1,5 +1,6 @@
 // What the counter has consumed: the next Kafka offset per partition, committed in the transaction that
 // counted the verdicts before it, and the messages it could not count (dead letters).
+import { sql } from 'kysely';
 import type { Db } from './connect.js';
 
 /** Kafka offsets committed with the counts they produced: the next offset to read, per partition. */
@@ -49,4 +50,17 @@ export async function storeDeadLetters(trx: Db, letters: DeadLetter[]) {
     .insertInto('dead_letters')
     .values(letters.map((d) => ({ source: d.source, topic: d.topic, partition: d.partition, offset: d.offset, raw: d.raw, reason: d.reason, received_at: d.receivedAt })))
     .execute();
+}
+
+/**
+ * Deletes up to `limit` dead letters that are older than `before` or beyond the newest `keep` — so a producer
+ * sending nothing but garbage fills the table to `keep` rows, not without end; the number deleted. Oldest first,
+ * by id (insertion order); the age filter reads the table from its oldest row, at most `keep` rows when none is old.
+ */
+export async function forgetDeadLetters(db: Db, o: { before: Date; keep: number; limit: number }): Promise<number> {
+  const r = await sql`delete from dead_letters where id in (
+      select id from dead_letters
+      where received_at < ${o.before} or id <= coalesce((select id from dead_letters order by id desc offset ${o.keep} limit 1), 0)
+      order by id limit ${o.limit})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }

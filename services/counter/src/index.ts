@@ -1,9 +1,10 @@
 // The counter role: verdicts → per-tenant counts → tickets. HTTP ingest (api role) and the Kafka consumer
 // share countVerdicts from @abuse-desk/db. This role runs the Kafka consumer when KAFKA_BROKERS is set,
 // and keeps the counting tables: the next dedupe partition made ahead, dedupe partitions older than
-// VERDICT_DEDUPE_WINDOW_SECONDS and count days older than COUNTS_RETENTION_DAYS dropped whole.
+// VERDICT_DEDUPE_WINDOW_SECONDS and count days older than COUNTS_RETENTION_DAYS dropped whole; dead letters
+// beyond DEAD_LETTER_RETENTION_DAYS or DEAD_LETTERS_MAX deleted.
 import type { Config } from '@abuse-desk/config';
-import { keepPartitions, pollLoop } from '@abuse-desk/db';
+import { forgetDeadLetters, keepPartitions, pollLoop } from '@abuse-desk/db';
 import type { Db } from '@abuse-desk/db';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -13,12 +14,15 @@ export { parseMessage } from './consumer.js';
 
 export interface CounterDeps {
   db: Db;
-  config: Pick<Config, 'kafka' | 'resolutionTimeoutSeconds' | 'dedupeWindowSeconds' | 'countsRetentionDays' | 'enforcementDestinations'>;
+  config: Pick<Config, 'kafka' | 'resolutionTimeoutSeconds' | 'dedupeWindowSeconds' | 'countsRetentionDays' | 'deadLetters' | 'enforcementDestinations'>;
   logger: Logger;
   clock: { now(): Date };
   registry: Registry;
   onWorkQueued?: () => void;
 }
+
+/** Dead letters deleted per statement. */
+const DEAD_LETTER_BATCH = 5000;
 
 export async function startCounter(deps: CounterDeps) {
   const log = deps.logger.child({ role: 'counter' });
@@ -26,7 +30,7 @@ export async function startCounter(deps: CounterDeps) {
   const consumer = kafka ? await startVerdictConsumer({ ...deps, config: { ...deps.config, kafka } }) : null;
   if (!consumer) log.info('counter.idle: KAFKA_BROKERS is not set; verdicts arrive through POST /v1/verdicts');
 
-  // Once a minute; the tick reports no work, so the loop waits its idle interval between runs.
+  // Once a minute (sooner while dead letters are being deleted in full batches).
   const upkeep = pollLoop({
     name: 'counting-partitions',
     idleMs: 60_000,
@@ -35,7 +39,12 @@ export async function startCounter(deps: CounterDeps) {
       for (const d of done.dropped) log.info({ table: d.table, from: new Date(d.range.from * 60_000), to: new Date(d.range.to * 60_000) }, 'counter.partition.dropped');
       if (done.dropped.length) log.info({ dropped: done.dropped.length, ms: Math.round(done.dropMs) }, 'counter.partitions.pruned');
       if (done.made) log.info({ made: done.made }, 'counter.partitions.made');
-      return 0;
+      // Dead letters: a flood of garbage (a producer gone wrong) stops at DEAD_LETTERS_MAX rows; a full batch
+      // deleted means more may wait, so the loop comes back at once instead of in a minute.
+      const { retentionDays, max } = deps.config.deadLetters;
+      const forgotten = await forgetDeadLetters(deps.db, { before: new Date(deps.clock.now().getTime() - retentionDays * 86_400_000), keep: max, limit: DEAD_LETTER_BATCH });
+      if (forgotten) log.info({ deleted: forgotten, retentionDays, max }, 'counter.dead_letters.forgotten');
+      return forgotten === DEAD_LETTER_BATCH ? 1 : 0;
     },
     onError: (err) => log.error({ err }, 'counter.partitions.failed'),
   });
