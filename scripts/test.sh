@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (pnpm packages; kcat and chromium from Debian when missing; starts the
+# Installs what the tests need (pnpm packages; kcat, chromium and swaks from Debian when missing; starts the
 # local PostgreSQL if it is stopped), type-checks and builds everything, checks that each package.json lists
 # exactly what its package imports (scripts/check-deps.mjs), then runs every test with tap and checks that
 # no service log the tests wrote holds a token (scripts/check-log-secrets.mjs) — on this machine's Node
@@ -13,6 +13,7 @@ source scripts/ensure-pnpm.sh
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v swaks >/dev/null 2>&1 || missing+=(swaks) # an SMTP client that is not ours, for the intake tests
 if [ ${#missing[@]} -gt 0 ]; then
   echo "abuse-desk: installing ${missing[*]} from Debian" >&2
   apt-get update -qq >/dev/null

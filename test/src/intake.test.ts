@@ -25,6 +25,7 @@ function swaks(port: number, message: string, extra: string[] = []): { code: num
   const file = path.join(tmp, `m-${Math.random().toString(36).slice(2)}.eml`);
   writeFileSync(file, message);
   const r = spawnSync('swaks', ['--server', `127.0.0.1:${port}`, '--from', 'fbl@provider.example', '--to', 'fbl@abuse-desk.example', '--data', `@${file}`, '--timeout', '30', ...extra], { encoding: 'utf8' });
+  if (r.error) throw new Error(`swaks could not be run (${r.error.message}): install it (Debian: apt-get install swaks; scripts/test.sh does)`);
   const replies = [...(r.stdout ?? '').matchAll(/^<(?:-|~|\*\*|~\*\*) +(\d{3})[ -](.*)$/gm)];
   // The last reply before QUIT's 221: the answer to the message itself (or to the command that failed).
   const last = replies.filter((m) => m[1] !== '221').at(-1);
