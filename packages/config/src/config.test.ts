@@ -39,7 +39,7 @@ t.test('the intake: STARTTLS needs both files, the stamp secret at least 16 char
   t.throws(() => loadConfig({ INTAKE_TLS_CERT: '/etc/intake/cert.pem' }), /INTAKE_TLS_CERT and INTAKE_TLS_KEY must be set together/);
   t.throws(() => loadConfig({ TENANT_STAMP_SECRET: 'short' }), /TENANT_STAMP_SECRET: must be at least 16 characters/);
   t.throws(() => loadConfig({ INTAKE_MAX_MESSAGE_BYTES: '100' }), /INTAKE_MAX_MESSAGE_BYTES: must be at least 10240/);
-  t.throws(() => loadConfig({ COMPLAINT_RETENTION_DAYS: '1' }), /COMPLAINT_RETENTION_DAYS: must be at least 2/);
+  t.throws(() => loadConfig({ COMPLAINT_RETENTION_DAYS: '7' }), /COMPLAINT_RETENTION_DAYS: must be at least 8/);
   t.throws(() => loadConfig({ INTAKE_MAX_CONNECTIONS: '2' }), /INTAKE_MAX_CONNECTIONS: must be at least 4/);
   t.throws(() => loadConfig({ DEAD_LETTERS_MAX: '10' }), /DEAD_LETTERS_MAX: must be at least 1000/);
   t.throws(() => loadConfig({ DEAD_LETTER_RETENTION_DAYS: '0' }), /DEAD_LETTER_RETENTION_DAYS: must be at least 1/);

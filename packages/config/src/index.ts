@@ -73,7 +73,7 @@ const envSchema = z
     COMPLAINT_RETENTION_DAYS: z.coerce
       .number({ error: 'must be a number of days' })
       .int('must be a whole number of days')
-      .min(2, 'must be at least 2 (a day-long complaint window, and the reports an agent looks at the day after)')
+      .min(8, 'must be at least 8: a complaint window may be up to 7 days, and its reports must still be there to count')
       .max(3650, 'must be at most 3650')
       .default(90),
     TENANT_STAMP_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),

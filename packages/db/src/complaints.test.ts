@@ -4,8 +4,9 @@
 // one still waiting to be processed; complaints tripping on an open spam ticket are recorded at most every ten
 // minutes.
 import { CROSS_TRIP_RECORD_SECONDS, tenantForIp } from '@abuse-desk/domain';
+import { sql } from 'kysely';
 import t from 'tap';
-import { assignmentsOfRanges, forgetReports, ipAssignmentsCovering, recordComplaint, replaceTenantIps, storeReport } from './complaints.js';
+import { assignmentsOfRanges, coveringQuery, forgetReports, ipAssignmentsCovering, recordComplaint, replaceTenantIps, storeReport } from './complaints.js';
 import { upsertTenant } from './tenants.js';
 import { ENGINES, openTestDb, storedRows } from './testing.js';
 import { TIMEOUT_SECONDS, openTicketFor, ticketRow } from './tickets.fixtures.js';
@@ -37,6 +38,14 @@ for (const engine of ENGINES) {
       t.match(former, [{ tenantId: 'former', validUntil: daysAgo(30) }], 'validity periods come along');
       t.equal(tenantForIp(former, '203.0.113.9', NOW), null, 'and the domain judges them');
       t.match(tenantForIp(former, '203.0.113.9', daysAgo(31)), { tenantId: 'former' });
+    });
+
+    t.test('the lookup can use the GiST index on the ranges (the plan, with sequential scans off)', async (t) => {
+      const plan = await db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        return (await coveringQuery(trx, '198.51.100.20').explain()).map((r) => Object.values(r).join(' ')).join('\n');
+      });
+      t.match(plan, /tenant_ips_range/, plan);
     });
 
     t.test('the conflict check reads other tenants’ assignments of the same ranges only', async (t) => {

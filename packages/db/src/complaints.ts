@@ -67,13 +67,15 @@ const toAssignment = (r: { tenant_id: string; cidr: string; valid_from: Date | n
  * assignments or a hundred thousand.
  */
 export async function ipAssignmentsCovering(db: Db, ip: string): Promise<IpAssignment[]> {
-  const rows = await db
+  return (await coveringQuery(db, ip).execute()).map(toAssignment);
+}
+
+/** The query itself, for a test to see its plan. */
+export const coveringQuery = (db: Db, ip: string) =>
+  db
     .selectFrom('tenant_ips')
     .select(['tenant_id', 'cidr', 'valid_from', 'valid_until'])
-    .where(sql<boolean>`cidr::inet >>= ${ip}::inet`)
-    .execute();
-  return rows.map(toAssignment);
-}
+    .where(sql<boolean>`cidr::inet >>= ${ip}::inet`);
 
 /** Other tenants' assignments of exactly these ranges (normalised): all that assignmentConflicts compares with. */
 export async function assignmentsOfRanges(db: Db, cidrs: string[], exceptTenant: string): Promise<IpAssignment[]> {

@@ -53,14 +53,15 @@ export async function storeDeadLetters(trx: Db, letters: DeadLetter[]) {
 }
 
 /**
- * Deletes up to `limit` dead letters that are older than `before` or beyond the newest `keep` — so a producer
- * sending nothing but garbage fills the table to `keep` rows, not without end; the number deleted. Oldest first,
- * by id (insertion order); the age filter reads the table from its oldest row, at most `keep` rows when none is old.
+ * Deletes up to `limit` dead letters beyond the newest `keep` — by id, so at most `keep` remain (fewer when
+ * ids have gaps) — and up to `limit` older than `before` (through the received_at index), oldest first: a
+ * producer sending nothing but garbage fills the table to about `keep` rows, not without end. Both cost an
+ * index range, never a scan of the table. The number deleted.
  */
 export async function forgetDeadLetters(db: Db, o: { before: Date; keep: number; limit: number }): Promise<number> {
-  const r = await sql`delete from dead_letters where id in (
-      select id from dead_letters
-      where received_at < ${o.before} or id <= coalesce((select id from dead_letters order by id desc offset ${o.keep} limit 1), 0)
-      order by id limit ${o.limit})`.execute(db);
-  return Number(r.numAffectedRows ?? 0);
+  const beyond = await sql`delete from dead_letters where id in (
+      select id from dead_letters where id <= (select max(id) from dead_letters) - ${o.keep} order by id limit ${o.limit})`.execute(db);
+  const old = await sql`delete from dead_letters where id in (
+      select id from dead_letters where received_at < ${o.before} order by received_at limit ${o.limit})`.execute(db);
+  return Number(beyond.numAffectedRows ?? 0) + Number(old.numAffectedRows ?? 0);
 }

@@ -71,6 +71,7 @@ for (const engine of ENGINES) {
       const resolvedAt = minutesAfter(NOW, 90);
       const r = await command(db, ticket.id, { type: 'resolve' }, { now: resolvedAt, actor: 'agent:dana', reason: 'compromised account locked' });
       t.match(r, { ok: true, ticket: { state: 'resolved', outbound_disabled: false, deadline_at: null, closed_at: resolvedAt } });
+      t.match((await messageView(db, ticket.id, ''))?.suspension, { automated: true }, 'a suspension notice still going out after the resolve states why mail had been disabled');
 
       t.match(await db.selectFrom('tenants').selectAll().where('id', '=', 'reinstated').executeTakeFirstOrThrow(), { outbound_enabled: true, outbound_ticket_id: null, outbound_changed_at: resolvedAt });
       const outbox = await outboxOf(db, ticket.id);

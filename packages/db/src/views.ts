@@ -159,7 +159,7 @@ export interface MessageView {
   ackCode: string | null;
   /** How long the walk waits for a reply to its SMS (seconds). */
   smsReplySeconds: number;
-  /** While outbound mail is disabled: why, and whether a person decided it (the suspension notice's statement of reasons). */
+  /** If the ticket suspended outbound mail: why, and whether a person decided it (the suspension notice's statement of reasons). */
   suspension: SuspensionGrounds | null;
 }
 
@@ -191,18 +191,18 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     const contact = (t.contacts as ContactSnapshot[]).find((c) => c.id === contactId);
     acknowledgedBy = contact ? contact.name : reached.actor;
   }
-  // The newest move to `suspended` is the suspension in force (a rejected resolution returning there is not one).
-  const suspended = t.outbound_disabled
-    ? await db
-        .selectFrom('ticket_events')
-        .select(['type', 'reason'])
-        .where('ticket_id', '=', ticketId)
-        .where('to_state', '=', 'suspended')
-        .where('type', 'in', ['deadline_passed', 'suspend_on_open', 'suspend'])
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst()
-    : undefined;
+  // The ticket's suspension (a ticket is suspended at most once; a rejected resolution returning to
+  // `suspended` is not one). Read whether or not mail is still off: a suspension notice sent after the
+  // ticket was resolved (a retried email, a digest) still states why mail had been disabled.
+  const suspended = await db
+    .selectFrom('ticket_events')
+    .select(['type', 'reason'])
+    .where('ticket_id', '=', ticketId)
+    .where('to_state', '=', 'suspended')
+    .where('type', 'in', ['deadline_passed', 'suspend_on_open', 'suspend'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   const e = t.evidence as Evidence;
   return {
     suspension: suspended ? suspensionGrounds(suspended) : null,

@@ -21,8 +21,9 @@ export interface CounterDeps {
   onWorkQueued?: () => void;
 }
 
-/** Dead letters deleted per statement. */
-const DEAD_LETTER_BATCH = 5000;
+/** Dead letters deleted per statement, and how often the limit is checked. */
+const DEAD_LETTER_BATCH = 10_000;
+const DEAD_LETTER_CHECK_MS = 5000;
 
 export async function startCounter(deps: CounterDeps) {
   const log = deps.logger.child({ role: 'counter' });
@@ -30,7 +31,7 @@ export async function startCounter(deps: CounterDeps) {
   const consumer = kafka ? await startVerdictConsumer({ ...deps, config: { ...deps.config, kafka } }) : null;
   if (!consumer) log.info('counter.idle: KAFKA_BROKERS is not set; verdicts arrive through POST /v1/verdicts');
 
-  // Once a minute (sooner while dead letters are being deleted in full batches).
+  // Once a minute; the tick reports no work, so the loop waits its idle interval between runs.
   const upkeep = pollLoop({
     name: 'counting-partitions',
     idleMs: 60_000,
@@ -39,20 +40,31 @@ export async function startCounter(deps: CounterDeps) {
       for (const d of done.dropped) log.info({ table: d.table, from: new Date(d.range.from * 60_000), to: new Date(d.range.to * 60_000) }, 'counter.partition.dropped');
       if (done.dropped.length) log.info({ dropped: done.dropped.length, ms: Math.round(done.dropMs) }, 'counter.partitions.pruned');
       if (done.made) log.info({ made: done.made }, 'counter.partitions.made');
-      // Dead letters: a flood of garbage (a producer gone wrong) stops at DEAD_LETTERS_MAX rows; a full batch
-      // deleted means more may wait, so the loop comes back at once instead of in a minute.
+      return 0;
+    },
+    onError: (err) => log.error({ err }, 'counter.partitions.failed'),
+  });
+
+  // Dead letters: a flood of garbage (a producer gone wrong, up to the full verdict rate) stops at about
+  // DEAD_LETTERS_MAX rows. Checked every few seconds (two index-range deletes); while a batch comes back
+  // full the loop goes again at once.
+  const deadLetters = pollLoop({
+    name: 'dead-letters',
+    idleMs: DEAD_LETTER_CHECK_MS,
+    tick: async () => {
       const { retentionDays, max } = deps.config.deadLetters;
       const forgotten = await forgetDeadLetters(deps.db, { before: new Date(deps.clock.now().getTime() - retentionDays * 86_400_000), keep: max, limit: DEAD_LETTER_BATCH });
       if (forgotten) log.info({ deleted: forgotten, retentionDays, max }, 'counter.dead_letters.forgotten');
-      return forgotten === DEAD_LETTER_BATCH ? 1 : 0;
+      return forgotten >= DEAD_LETTER_BATCH ? 1 : 0;
     },
-    onError: (err) => log.error({ err }, 'counter.partitions.failed'),
+    onError: (err) => log.error({ err }, 'counter.dead_letters.failed'),
   });
 
   return {
     readiness: consumer ? [{ name: 'kafka', check: consumer.readiness }] : [],
     stop: async () => {
       await upkeep.stop();
+      await deadLetters.stop();
       await consumer?.stop();
     },
   };

@@ -30,8 +30,8 @@ for (const engine of ENGINES) {
       const rows = await storedRows(h.db, 'dead_letters', {}, 'id');
       return rows.length === 1000 && rows;
     }, { timeoutMs: 30_000, message: 'the dead letters never came down to DEAD_LETTERS_MAX' });
-    t.equal(left[0]!.offset, '11000', 'the newest thousand are kept');
+    t.same([left[0]!.offset, left.at(-1)!.offset], ['11000', '11999'], 'the newest thousand are kept');
     const deleted = lines.filter((l) => l.msg === 'counter.dead_letters.forgotten').map((l) => l.deleted);
-    t.same(deleted, [5000, 5000, 1000], 'in batches of 5,000, one after another, on the record');
+    t.same(deleted, [10_000, 1000], 'in batches of 10,000, one after another, on the record');
   });
 }

@@ -32,7 +32,7 @@ export interface TicketView {
   ackCode?: string | null;
   /** While no deadline runs: the deadline an acknowledgement right now would start (for calls). */
   deadlineIfAcknowledgedNow?: Date | null;
-  /** While outbound mail is disabled: why, and whether a person decided it (stated in the suspension notice). */
+  /** If the ticket suspended outbound mail: why, and whether a person decided it (stated in the suspension notice). */
   suspension?: SuspensionGrounds | null;
 }
 
