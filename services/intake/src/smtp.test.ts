@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { waitUntil } from '@abuse-desk/testkit';
 import pino from 'pino';
 import t from 'tap';
-import { startIntakeSmtp } from './smtp.js';
+import { senderKey, startIntakeSmtp } from './smtp.js';
 
 /** Connects from `localAddress` and resolves with the socket and the server's first line (its greeting or refusal). */
 function greeting(port: number, localAddress: string): Promise<{ socket: Socket; line: string }> {
@@ -66,4 +66,16 @@ t.test('connections are bounded per address and in all; a closed one frees its s
   const over = await greeting(smtp.port, '127.0.0.4');
   t.match(over.line, /^421 .*Too many connected clients/, 'beyond the limit in all, a new address is refused with 421 too');
   over.socket.destroy();
+});
+
+t.test('the per-address limit counts an IPv4 address as it is and an IPv6 address by its /64', async (t) => {
+  t.equal(senderKey('192.0.2.7'), '192.0.2.7');
+  t.equal(senderKey('::ffff:192.0.2.7'), '192.0.2.7', 'an IPv4-mapped address is its IPv4 address');
+  t.equal(senderKey('2001:db8:a:b:1:2:3:4'), '2001:db8:a:b::/64');
+  t.equal(senderKey('2001:DB8:a:b::99'), '2001:db8:a:b::/64', 'any host of the /64, any case');
+  t.equal(senderKey('2001:db8::1'), '2001:db8:0:0::/64', 'a compressed address is expanded first');
+  t.equal(senderKey('2001:db8:0:1::1'), '2001:db8:0:1::/64', 'the next /64 is another sender');
+  t.equal(senderKey('::1'), '0:0:0:0::/64');
+  t.equal(senderKey('64:ff9b::192.0.2.7'), '64:ff9b:0:0::/64', 'an IPv4 tail counts as two groups');
+  t.equal(senderKey(''), '');
 });

@@ -21,6 +21,27 @@ export interface IntakeSmtpOptions {
   store(raw: Buffer, envelope: { from: string | null; remoteAddress: string | null }): Promise<string>;
 }
 
+/**
+ * Whose connection it is, for the per-address limit: an IPv4 address as it is (also when IPv4-mapped), an
+ * IPv6 address by its /64 — one site's hosts share a /64, and a sender could otherwise take a new address
+ * for every connection.
+ */
+export function senderKey(address: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (v4) return v4[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const front = head ? head.split(':') : [];
+  const back = tail ? tail.split(':') : [];
+  // An IPv4 tail (::ffff:a.b.c.d handled above; ::a.b.c.d, 64:ff9b::a.b.c.d) takes two groups.
+  const width = (groups: string[]) => groups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - width(front) - width(back))).fill('0'), ...back];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16).toString(16) : g))
+    .join(':')}::/64`;
+}
+
 /** An SMTP reply with its code, as smtp-server sends an Error's responseCode. */
 const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
@@ -35,7 +56,7 @@ export async function startIntakeSmtp(o: IntakeSmtpOptions): Promise<{ port: num
     ...tls,
     maxClients: o.maxConnections,
     onConnect(session: SMTPServerSession, done: (err?: Error | null) => void) {
-      const address = session.remoteAddress ?? '';
+      const address = senderKey(session.remoteAddress ?? '');
       const n = perAddress.get(address) ?? 0;
       if (n >= o.maxConnectionsPerAddress) {
         log.warn({ remoteAddress: address, connections: n }, 'intake.smtp.too_many_connections');
@@ -48,7 +69,7 @@ export async function startIntakeSmtp(o: IntakeSmtpOptions): Promise<{ port: num
     },
     onClose(session: SMTPServerSession) {
       if (!counted.delete(session.id)) return;
-      const address = session.remoteAddress ?? '';
+      const address = senderKey(session.remoteAddress ?? '');
       const n = (perAddress.get(address) ?? 1) - 1;
       if (n > 0) perAddress.set(address, n);
       else perAddress.delete(address);
