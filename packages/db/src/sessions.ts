@@ -4,7 +4,7 @@
 import { lastSeenResolutionMs, sessionStanding } from '@abuse-desk/domain';
 import type { PersonRole, SessionLimits } from '@abuse-desk/domain';
 import type { Db } from './connect.js';
-import { LAST_USED_RESOLUTION_MS, hashToken, newSecret, recordAudit } from './tokens.js';
+import { hashToken, newSecret, noteTokenUse, recordAudit } from './tokens.js';
 
 export interface NewUiSession {
   method: 'oidc' | 'token';
@@ -68,10 +68,8 @@ export async function findUiSession(db: Db, token: string, limits: SessionLimits
     await db.updateTable('ui_sessions').set({ last_seen_at: now }).where('id', '=', row.id).where('ended_at', 'is', null).execute();
     lastSeenAt = now;
   }
-  // A session signed in with a token is that token in use: the admin's token list shows it (as often as a bearer use).
-  if (row.api_token_id && (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS)) {
-    await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.api_token_id).execute();
-  }
+  // A session signed in with a token is that token in use: the admin's token list shows it.
+  if (row.api_token_id) await noteTokenUse(db, row.api_token_id, row.last_used_at, now);
   return {
     standing: 'active',
     session: {

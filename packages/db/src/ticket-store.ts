@@ -61,6 +61,10 @@ const columnsOf = (s: TicketSnapshot, now: Date) => ({
 
 export const lockTicket = (trx: Db, id: string) => trx.selectFrom('tickets').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 
+/** The ticket's newest event of one of these types (every lookup of "the last time X happened to a ticket"). */
+export const newestEvent = (db: Db, ticketId: string, types: readonly string[]) =>
+  db.selectFrom('ticket_events').select(['type', 'at', 'actor', 'reason', 'data']).where('ticket_id', '=', ticketId).where('type', 'in', types).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+
 export const lockOpenTicket = (trx: Db, tenantId: string) =>
   trx.selectFrom('tickets').selectAll().where('tenant_id', '=', tenantId).where('closed_at', 'is', null).forUpdate().executeTakeFirst();
 

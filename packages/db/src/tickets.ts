@@ -10,7 +10,7 @@ import { claim } from './claim.js';
 import type { Db } from './connect.js';
 import { policiesFor } from './policies.js';
 import type { ContactSnapshot, Destination, Ticket } from './schema.js';
-import { lockOpenTicket, lockTicket, persistDecision, snapshotOf } from './ticket-store.js';
+import { lockOpenTicket, lockTicket, newestEvent, persistDecision, snapshotOf } from './ticket-store.js';
 
 export { appendTenantEvent, lockTicket } from './ticket-store.js';
 
@@ -78,19 +78,13 @@ export async function openOrUpdateTicket(trx: Db, input: OpenTicketInput): Promi
   for (let round = 0; round < 3; round++) {
     const open = (await lockOpenTicket(trx, input.tenantId)) ?? null;
     // The engine records a trip of the other rule family at most every few minutes: when was it last?
-    const crossTripRecordedAt = open && isCrossTrip(open.rule as Rule, input.trip.rule) ? await lastEventAt(trx, open.id, `${input.trip.rule}.tripped`) : null;
+    const crossTripRecordedAt = open && isCrossTrip(open.rule as Rule, input.trip.rule) ? ((await newestEvent(trx, open.id, [`${input.trip.rule}.tripped`]))?.at ?? null) : null;
     const d = decide(open && snapshotOf(open), { ...event, crossTripRecordedAt }, ctx);
     if (!d.ok) throw new Error(`a trip was refused for tenant ${input.tenantId}: ${d.detail}`);
     const ticket = await persistDecision(trx, open, d, input);
     if (ticket && !d.reopen) return { ticket, opened: d.opened };
   }
   throw new Error(`could not open or update a ticket for tenant ${input.tenantId}`);
-}
-
-/** When the ticket's newest event of this type was recorded; null if it has none. */
-async function lastEventAt(trx: Db, ticketId: string, type: string): Promise<Date | null> {
-  const row = await trx.selectFrom('ticket_events').select('at').where('ticket_id', '=', ticketId).where('type', '=', type).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  return row?.at ?? null;
 }
 
 /**

@@ -47,10 +47,14 @@ export async function findApiToken(db: Db, token: string, now = new Date()) {
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .executeTakeFirst();
   if (!row) return undefined;
-  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
-    await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
-  }
+  await noteTokenUse(db, row.id, row.last_used_at, now);
   return { id: row.id, name: row.name, role: row.role };
+}
+
+/** A token was used (as a bearer token, or through a UI session signed in with it): written at most once a minute. */
+export async function noteTokenUse(db: Db, id: string, lastUsedAt: Date | null, now: Date) {
+  if (lastUsedAt && now.getTime() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
 }
 
 /** Every token as an admin sees it, newest first (revoked and expired ones too: the list is also the record). */

@@ -1,9 +1,9 @@
 // Read models for the API: tickets with their evidence, attempts and events; lists with cursor paging.
 import { OPEN_STATES } from '@abuse-desk/contracts';
 import type { Rule, Severity, TicketState } from '@abuse-desk/contracts';
-import { allowedActions, deadlineIfAcknowledgedNow, suspensionGrounds } from '@abuse-desk/domain';
+import { SUSPENDING_EVENTS, allowedActions, deadlineIfAcknowledgedNow, suspensionGrounds } from '@abuse-desk/domain';
 import type { SuspensionGrounds } from '@abuse-desk/domain';
-import { snapshotOf } from './ticket-store.js';
+import { newestEvent, snapshotOf } from './ticket-store.js';
 import type { Db } from './connect.js';
 import type { ContactAttempt, ContactSnapshot, Evidence, Tenant, Ticket, TicketEvent } from './schema.js';
 import { contactView, listContacts, outboundView, tenantEvents } from './tenants.js';
@@ -175,13 +175,7 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     .where('tickets.id', '=', ticketId)
     .executeTakeFirst();
   if (!t) return null;
-  const reached = await db
-    .selectFrom('ticket_events')
-    .select(['actor', 'data'])
-    .where('ticket_id', '=', ticketId)
-    .where('type', '=', 'contact_reached')
-    .orderBy('seq', 'desc')
-    .executeTakeFirst();
+  const reached = await newestEvent(db, ticketId, ['contact_reached']);
   let acknowledgedBy: string | null = null;
   let acknowledgedHow: string | null = null;
   if (reached) {
@@ -191,18 +185,9 @@ export async function messageView(db: Db, ticketId: string, resolutionUrl: strin
     const contact = (t.contacts as ContactSnapshot[]).find((c) => c.id === contactId);
     acknowledgedBy = contact ? contact.name : reached.actor;
   }
-  // The ticket's suspension (a ticket is suspended at most once; a rejected resolution returning to
-  // `suspended` is not one). Read whether or not mail is still off: a suspension notice sent after the
-  // ticket was resolved (a retried email, a digest) still states why mail had been disabled.
-  const suspended = await db
-    .selectFrom('ticket_events')
-    .select(['type', 'reason'])
-    .where('ticket_id', '=', ticketId)
-    .where('to_state', '=', 'suspended')
-    .where('type', 'in', ['deadline_passed', 'suspend_on_open', 'suspend'])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  // The ticket's suspension (a ticket is suspended at most once). Read whether or not mail is still off: a
+  // suspension notice sent after the ticket was resolved (a retried email, a digest) still states why.
+  const suspended = await newestEvent(db, ticketId, SUSPENDING_EVENTS);
   const e = t.evidence as Evidence;
   return {
     suspension: suspended ? suspensionGrounds(suspended) : null,

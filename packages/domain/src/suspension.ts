@@ -15,6 +15,9 @@ export interface SuspensionGrounds {
   grounds: string;
 }
 
+/** The commands that suspend a ticket (its event has their type): the timer, a rule at once, an agent. */
+export const SUSPENDING_EVENTS = ['deadline_passed', 'suspend_on_open', 'suspend'] as const;
+
 export function suspensionGrounds(e: SuspensionEvent): SuspensionGrounds {
   switch (e.type) {
     case 'deadline_passed':
