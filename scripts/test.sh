@@ -57,21 +57,49 @@ node packages/testkit/dist/kafka-classpath.js # Kafka's jars through mvn once, b
 node bench/report.mjs --check # the README's benchmark tables are what bench/results/*.json give
 if [ $# -gt 0 ]; then files=("$@"); else files=('packages/*/dist/**/*.test.js' 'services/*/dist/**/*.test.js' 'test/dist/**/*.test.js'); fi
 status=0
+summary=()
 # One pass of the suite with the node first on PATH (the tests start the service with the same node), then
 # the check that no token the tests created appears in any service log (issue 15). Logs and recorded
-# secrets of an earlier pass would be checked again: each pass starts from none.
+# secrets of an earlier pass would be checked again: each pass starts from none. tap's output is also kept
+# in test-artifacts/tap-<node version>.log, so the summary at the end can name the files that failed (CI
+# shows only the end of a long log).
 pass() {
-  echo "abuse-desk: the tests on Node $(node --version)"
+  local version tap_rc=0 log_rc=0 started=$SECONDS
+  version="$(node --version)"
+  echo "abuse-desk: the tests on Node $version"
   rm -rf test-artifacts/logs test-artifacts/secrets
   mkdir -p test-artifacts
-  pnpm exec tap "${files[@]}" || status=1
-  node scripts/check-log-secrets.mjs || status=1
+  set +e
+  pnpm exec tap "${files[@]}" 2>&1 | tee "test-artifacts/tap-$version.log"
+  tap_rc=${PIPESTATUS[0]}
+  set -e
+  node scripts/check-log-secrets.mjs || log_rc=$?
+  local line="Node $version: $((SECONDS - started)) s, tap exit $tap_rc, log check exit $log_rc"
+  if [ "$tap_rc" != 0 ]; then
+    # Top-level "not ok" lines are the failed test files (a subtest's are indented).
+    local failed
+    failed="$(grep -E '^not ok [0-9]+ - ' "test-artifacts/tap-$version.log" | sed -E 's/^not ok [0-9]+ - /    /' || true)"
+    line="$line; failed:"$'\n'"${failed:-    (no file reported not ok: see the tap output above)}"
+  fi
+  summary+=("$line")
+  if [ "$tap_rc" != 0 ] || [ "$log_rc" != 0 ]; then status=1; fi
+}
+report() {
+  echo "abuse-desk: test summary"
+  printf '  %s\n' "${summary[@]}"
+  [ $status = 0 ] && echo "abuse-desk: every pass passed" || echo "abuse-desk: FAILED"
 }
 pass
 # Node 20 (this machine's) is end-of-life; Node 24 LTS is what the image runs: the whole suite on both.
 # ABUSE_DESK_NODE24=0 skips the second pass (a quicker local run).
 if [ "${ABUSE_DESK_NODE24:-1}" != 0 ]; then
-  node24="$(bash scripts/ensure-node24.sh)"
-  PATH="$node24:$PATH" pass
+  if ! node24="$(bash scripts/ensure-node24.sh)"; then
+    echo "abuse-desk: could not get Node 24 for the second pass (see above)" >&2
+    summary+=("Node 24: not run, scripts/ensure-node24.sh failed")
+    status=1
+  else
+    PATH="$node24:$PATH" pass
+  fi
 fi
+report
 exit $status
