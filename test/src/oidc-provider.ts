@@ -19,11 +19,14 @@ export interface OidcProvider {
 export const CLIENT_ID = 'abuse-desk';
 export const CLIENT_SECRET = 'oidc-client-secret-for-tests-0123456789';
 
-/** Starts the provider on 127.0.0.1:`port`; `redirectUris` are the abuse-desk callbacks it accepts. */
-export async function startOidcProvider(o: { port: number; redirectUris: string[]; people: Record<string, Person> }): Promise<OidcProvider> {
+/**
+ * Starts the provider on 127.0.0.1:`port`; `redirectUris` are the abuse-desk callbacks it accepts,
+ * `postLogoutRedirectUris` where its sign-out (RP-initiated logout) may send the browser back to.
+ */
+export async function startOidcProvider(o: { port: number; redirectUris: string[]; postLogoutRedirectUris?: string[]; people: Record<string, Person> }): Promise<OidcProvider> {
   const issuer = `http://127.0.0.1:${o.port}`;
   const provider = new Provider(issuer, {
-    clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: o.redirectUris, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
+    clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: o.redirectUris, post_logout_redirect_uris: o.postLogoutRedirectUris ?? [], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
     // Groups are released for their own scope, as Okta and Keycloak do it; abuse-desk asks for it in OIDC_SCOPES.
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     pkce: { required: () => true },

@@ -101,3 +101,21 @@ t.test('with smsAfterUnansweredCall an unanswered call brings an SMS beside the 
   await waitUntil(() => w.standin.calls.get(bob.sid)?.updates.some((u) => u['Status'] === 'canceled'), { message: 'Bob’s ringing call was not cancelled' });
   t.pass('Bob’s ringing call is cancelled');
 });
+
+t.test('SMS_PER_NUMBER_PER_HOUR: an SMS beyond the number’s hourly allowance is not sent, and the walk moves on', async (t) => {
+  // Carol shares Alice's mobile (one on-call phone on the list twice) and prefers SMS too.
+  const CAROL = { name: 'Carol Shared', email: 'carol@example.com', phone: ALICE.phone, preferredChannel: 'sms' };
+  const w = await world(t, 'sms-per-number', [TEXTER, CAROL, BOB], { SMS_PER_NUMBER_PER_HOUR: '1' });
+  const sms = await smsTo(w.standin, ALICE.phone);
+  const a = new URL(String(sms.params['StatusCallback'])).searchParams.get('a');
+  t.equal((await signedPost(`${w.svc.baseUrl}/webhooks/twilio/sms-status?a=${a}`, messageStatusParams(sms, 'undelivered'), w.standin.authToken)).status, 204);
+  // Alice's SMS was not delivered: the walk goes to Carol, whose SMS would be the number's second in the hour.
+  await w.callTo(BOB.phone);
+  const tk = await w.ticket();
+  t.match(tk.attempts.find((x: any) => x.kind === 'sms' && x.contactName === TEXTER.name), { status: 'done', outcome: 'undelivered' });
+  const carol = tk.attempts.find((x: any) => x.kind === 'sms' && x.contactName === CAROL.name);
+  t.match(carol, { status: 'done', outcome: 'rate-limited' }, 'Carol’s SMS ended rate-limited');
+  t.match(carol?.lastError, /had 1 SMS in the last hour \(SMS_PER_NUMBER_PER_HOUR is 1\); not sent/, 'the timeline says why');
+  t.equal(w.standin.messages.size, 1, 'Twilio was asked for one SMS only');
+  t.equal([...w.standin.calls.values()].filter((c) => c.to === BOB.phone).length, 1, 'the walk moved on: Bob is called');
+});

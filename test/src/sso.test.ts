@@ -1,7 +1,10 @@
 // Single sign-on for the ticket UI (issue 15) against a real OpenID Connect provider (oidc-provider), in
 // Chromium: an agent signs in through the provider and works a ticket under their own name; a person
 // without a mapped role is refused with a page saying why; a session past its time limit returns to
-// sign-in; a cross-site form POST with the session cookie but without the CSRF token is refused.
+// sign-in; a cross-site form POST with the session cookie but without the CSRF token is refused. With
+// OIDC_SIGN_OUT_AT_PROVIDER, signing out ends the provider's session too (RP-initiated logout), so the
+// next sign-in asks for the password again (the second installation, without it, signs in again straight
+// through the provider once its own session ended).
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Page } from 'playwright-core';
@@ -42,12 +45,12 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
     CALL_RING_SECONDS: '60',
     ...NO_DIGESTS,
   };
-  const svc = await prepareService({ name: 'sso', arrangement: { engine: 'postgres', processes: 'one' }, env });
+  const svc = await prepareService({ name: 'sso', arrangement: { engine: 'postgres', processes: 'one' }, env: { ...env, OIDC_SIGN_OUT_AT_PROVIDER: 'true' } });
   t.teardown(() => svc.stop());
   // A second installation whose sessions last six seconds, to see one end in the browser.
   const brief = await prepareService({ name: 'sso-brief', arrangement: { engine: 'pglite', processes: 'one' }, env: { ...env, SESSION_IDLE_SECONDS: '6', SESSION_MAX_SECONDS: '6' } });
   t.teardown(() => brief.stop());
-  const provider = await startOidcProvider({ port: oidcPort, redirectUris: [svc.baseUrl + CALLBACK, brief.baseUrl + CALLBACK], people: PEOPLE });
+  const provider = await startOidcProvider({ port: oidcPort, redirectUris: [svc.baseUrl + CALLBACK, brief.baseUrl + CALLBACK], postLogoutRedirectUris: [`${svc.baseUrl}/ui/`], people: PEOPLE });
   t.teardown(() => provider.close());
   await svc.start();
   await brief.start();
@@ -59,7 +62,7 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
   const ticket = (await api('GET', `/v1/tickets/${number}`)).body;
   const browser = await launchChromium(t);
 
-  await t.test('an agent signs in through the provider, lands on the page they asked for, works a ticket under their email, and signs out', async (t) => {
+  await t.test('an agent signs in through the provider, lands on the page they asked for, works a ticket under their email, and signs out here and at the provider', async (t) => {
     const { page, errors } = await openPage(t, browser, 1280, [], [provider.issuer]);
     await page.goto(`${svc.baseUrl}/ui/tickets/${number}`);
     await signInThroughProvider(page, 'alice');
@@ -84,10 +87,16 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
     t.ok(session?.httpOnly, 'HttpOnly');
     t.equal(session?.sameSite, 'Lax', 'SameSite=Lax');
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByText('Signed out.').waitFor();
-    await page.getByRole('link', { name: 'Sign in with single sign-on' }).waitFor();
+    // OIDC_SIGN_OUT_AT_PROVIDER: the browser goes on to the provider's own sign-out page, with our ID token as hint.
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.getByText('Signed out, also at your identity provider.').waitFor();
+    t.equal(page.url(), `${svc.baseUrl}/ui/`, 'the provider sent the browser back to the UI (the state dropped from the address)');
     const reused = await fetch(`${svc.baseUrl}/v1/tickets`, { headers: { cookie: `abuse-desk-session=${session!.value}` } });
     t.equal(reused.status, 401, 'the signed-out session cookie no longer works');
+    // The provider forgot this browser: signing in again asks for the password, not straight through.
+    await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+    await page.locator('input[name="password"]').waitFor();
+    t.pass('the provider asks who is signing in again');
     t.same(errors, [], 'no console errors');
   });
 

@@ -15,6 +15,8 @@ t.test('an empty environment gives the documented defaults', async (t) => {
   t.equal(c.dedupeWindowSeconds, 3600);
   t.equal(c.countsRetentionDays, 30);
   t.same(c.deadLetters, { retentionDays: 30, max: 100_000 });
+  t.equal(c.callsPerNumberPerHour, 4);
+  t.equal(c.smsPerNumberPerHour, 10);
   t.equal(c.kafka, undefined);
   t.equal(c.twilio, undefined);
   t.equal(c.smtp, undefined);
@@ -28,6 +30,8 @@ t.test('a bad value names the variable and what is wrong', async (t) => {
   t.match(text, /ROLES: .*one of api, counter, notifier, enforcer/);
   t.match(text, /RESOLUTION_TIMEOUT_SECONDS: must be greater than 0/);
   t.match(text, /DATABASE_URL: must be a URL starting with postgres:\/\//);
+  t.throws(() => loadConfig({ SMS_PER_NUMBER_PER_HOUR: '0' }), /SMS_PER_NUMBER_PER_HOUR: must be at least 1/);
+  t.throws(() => loadConfig({ SMS_PER_NUMBER_PER_HOUR: 'ten' }), /SMS_PER_NUMBER_PER_HOUR: must be a whole number of messages/);
 });
 
 t.test('Twilio credentials must come together', async (t) => {
@@ -83,4 +87,12 @@ t.test('OIDC_ROLE_MAP is a comma list of claim-value=role pairs, or a JSON objec
   t.throws(() => loadConfig({ ...oidc, OIDC_ROLE_MAP: '{"CN=x,DC=y": agent}' }), /OIDC_ROLE_MAP: starts with \{ but is not a JSON object/);
   t.throws(() => loadConfig({ ...oidc, OIDC_ROLE_MAP: '{"CN=x,DC=y": "root"}' }), /OIDC_ROLE_MAP/, 'a role other than admin or agent is refused');
   t.throws(() => loadConfig({ ...oidc, OIDC_ROLE_MAP: '{}' }), /OIDC_ROLE_MAP: must map at least one claim value to a role/);
+});
+
+t.test('OIDC_SIGN_OUT_AT_PROVIDER is off unless set, and takes true or false', async (t) => {
+  const oidc = { OIDC_ISSUER_URL: 'https://id.example.com/realms/mail', OIDC_CLIENT_ID: 'abuse-desk', OIDC_CLIENT_SECRET: 'client-secret-value' };
+  t.equal(loadConfig(oidc).oidc?.signOutAtProvider, false);
+  t.equal(loadConfig({ ...oidc, OIDC_SIGN_OUT_AT_PROVIDER: 'true' }).oidc?.signOutAtProvider, true);
+  t.equal(loadConfig({ ...oidc, OIDC_SIGN_OUT_AT_PROVIDER: '0' }).oidc?.signOutAtProvider, false);
+  t.throws(() => loadConfig({ ...oidc, OIDC_SIGN_OUT_AT_PROVIDER: 'sure' }), /OIDC_SIGN_OUT_AT_PROVIDER: must be true or false/);
 });

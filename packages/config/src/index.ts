@@ -108,6 +108,7 @@ const envSchema = z
       .max(1000, 'must be at most 1000')
       .default(1),
     CALLS_PER_NUMBER_PER_HOUR: z.coerce.number({ error: 'must be a whole number of calls' }).int('must be a whole number of calls').min(1, 'must be at least 1').default(4),
+    SMS_PER_NUMBER_PER_HOUR: z.coerce.number({ error: 'must be a whole number of messages' }).int('must be a whole number of messages').min(1, 'must be at least 1').default(10),
     DIGEST_MINUTES: z.coerce
       .number({ error: 'must be a whole number of minutes' })
       .int('must be a whole number of minutes')
@@ -159,6 +160,10 @@ const envSchema = z
       .default('openid email profile')
       .transform((s) => s.split(/[\s,]+/).filter(Boolean))
       .refine((s) => s.includes('openid'), 'must include openid'),
+    OIDC_SIGN_OUT_AT_PROVIDER: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
     SESSION_IDLE_SECONDS: seconds(1800).refine((s) => s >= 2, 'must be at least 2 seconds'),
     SESSION_MAX_SECONDS: seconds(12 * 3600),
     WORK_LEASE_SECONDS: seconds(30).refine((s) => s >= 2, 'must be at least 2 seconds'),
@@ -220,13 +225,16 @@ export interface Config {
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed for the client address (rate limits, logs). */
   trustProxy: string[];
   /** Single sign-on for the ticket UI; undefined: the UI signs in with an API token. */
-  oidc: { issuerUrl: string; clientId: string; clientSecret: string; roleClaim: string; roleMap: { value: string; role: 'admin' | 'agent' }[]; scopes: string[] } | undefined;
+  /** `signOutAtProvider`: signing out of the UI also ends the person's session at the provider (RP-initiated logout). */
+  oidc: { issuerUrl: string; clientId: string; clientSecret: string; roleClaim: string; roleMap: { value: string; role: 'admin' | 'agent' }[]; scopes: string[]; signOutAtProvider: boolean } | undefined;
   /** UI sessions end after this long unused, and this long after sign-in whatever happens. */
   session: { idleSeconds: number; maxSeconds: number };
   /** Calls placed per second by all notifiers together (Twilio's account limit). */
   callsPerSecond: number;
   /** How often one number may be called in any hour, across all tickets; the call beyond becomes an email. */
   callsPerNumberPerHour: number;
+  /** SMS to one number in any hour, across all tickets (beyond: `rate-limited`, not sent). */
+  smsPerNumberPerHour: number;
   /** One digest per this many minutes to an address or number shared by several tenants; 0: no digests. */
   digestMinutes: number;
   logLevel: string;
@@ -279,11 +287,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.TRUST_PROXY,
     oidc:
       e.OIDC_ISSUER_URL && e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET
-        ? { issuerUrl: e.OIDC_ISSUER_URL, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, roleClaim: e.OIDC_ROLE_CLAIM, roleMap: e.OIDC_ROLE_MAP, scopes: e.OIDC_SCOPES }
+        ? { issuerUrl: e.OIDC_ISSUER_URL, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, roleClaim: e.OIDC_ROLE_CLAIM, roleMap: e.OIDC_ROLE_MAP, scopes: e.OIDC_SCOPES, signOutAtProvider: e.OIDC_SIGN_OUT_AT_PROVIDER }
         : undefined,
     session: { idleSeconds: e.SESSION_IDLE_SECONDS, maxSeconds: e.SESSION_MAX_SECONDS },
     callsPerSecond: e.TWILIO_CALLS_PER_SECOND,
     callsPerNumberPerHour: e.CALLS_PER_NUMBER_PER_HOUR,
+    smsPerNumberPerHour: e.SMS_PER_NUMBER_PER_HOUR,
     digestMinutes: e.DIGEST_MINUTES,
     dedupeWindowSeconds: e.VERDICT_DEDUPE_WINDOW_SECONDS,
     countsRetentionDays: e.COUNTS_RETENTION_DAYS,

@@ -27,3 +27,11 @@ export type SessionInfo = z.infer<typeof SessionInfo>;
 
 export const TokenSignInBody = z.object({ token: z.string().min(1).max(512) }).meta({ id: 'TokenSignInBody' });
 export type TokenSignInBody = z.infer<typeof TokenSignInBody>;
+
+/** The answer to a sign-out that should end the provider's session too (OIDC_SIGN_OUT_AT_PROVIDER). */
+export const SignOutAnswer = z
+  .object({
+    signOutUrl: z.string().describe("the identity provider's end-session URL: send the browser there so the provider signs the person out too, then back to /ui/"),
+  })
+  .meta({ id: 'SignOutAnswer' });
+export type SignOutAnswer = z.infer<typeof SignOutAnswer>;

@@ -108,7 +108,7 @@ export const ContactAttempt = z
     step: z.number().int(),
     round: z.number().int().describe('the n-th call to this contact at this step (a redial: 2 or 3); 1 for everything else'),
     status: z.enum(['pending', 'dispatching', 'placed', 'held', 'done', 'canceled', 'failed']).describe('held: waiting for the digest of an address shared by several tenants'),
-    outcome: z.string().nullable().describe('for calls: acknowledged, answered, voicemail, no-answer, busy, failed, canceled, lost, unknown, rate-limited or digested; for emails: sent or failed; for SMS: acknowledged, no-reply, undelivered, failed, opted-out, unknown, canceled or sent'),
+    outcome: z.string().nullable().describe('for calls: acknowledged, answered, voicemail, no-answer, busy, failed, canceled, lost, unknown, rate-limited or digested; for emails: sent or failed; for SMS: acknowledged, no-reply, undelivered, failed, opted-out, unknown, canceled, rate-limited or sent'),
     messageStatus: z.string().nullable().describe("for SMS: the provider's last delivery status (queued, sent, delivered, undelivered, failed)"),
     tries: z.number().int(),
     lastError: z.string().nullable(),

@@ -38,7 +38,7 @@ for (const engine of ENGINES) {
     const ticketFor = async (tenantId: string) => (await openTicketFor(db, tenantId, NOW, [])).ticket.id;
 
     /** Inserts attempts of a ticket (voice unless said otherwise); returns their ids in the same order. */
-    const addAttempts = async (ticketId: string, specs: { address: string; dueAt?: Date; channel?: 'voice' | 'email'; status?: AttemptStatus }[]) => {
+    const addAttempts = async (ticketId: string, specs: { address: string; dueAt?: Date; channel?: 'voice' | 'email' | 'sms'; status?: AttemptStatus }[]) => {
       const rows = await db
         .insertInto('contact_attempts')
         .values(
@@ -49,7 +49,7 @@ for (const engine of ENGINES) {
             address: s.address,
             timezone: null,
             channel: s.channel ?? 'voice',
-            kind: s.channel === 'email' ? 'followup' : 'call',
+            kind: s.channel === 'email' ? 'followup' : s.channel === 'sms' ? 'sms' : 'call',
             step: 0,
             status: s.status ?? 'pending',
             due_at: s.dueAt ?? NOW,
@@ -267,6 +267,24 @@ for (const engine of ENGINES) {
       t.match(await row(third!), { placed_at: null });
       t.same(await reserveNumber(db, third!, number, 2, secondsAfter(NOW, 3601)), { ok: true }, 'an hour and a second later it is called again');
       t.match(await row(third!), { placed_at: secondsAfter(NOW, 3601) });
+    });
+
+    t.test('SMS to a number have their own hourly allowance, apart from its calls', async (t) => {
+      const number = '+14155552101';
+      const [call1, call2, sms1, sms2, sms3] = await addAttempts(await ticketFor('number-sms'), [
+        { address: number },
+        { address: number },
+        { address: number, channel: 'sms' },
+        { address: number, channel: 'sms' },
+        { address: number, channel: 'sms' },
+      ]);
+      t.same(await reserveNumber(db, call1!, number, 2, NOW), { ok: true });
+      t.same(await reserveNumber(db, call2!, number, 2, NOW), { ok: true });
+      t.same(await reserveNumber(db, sms1!, number, 2, NOW, 'sms'), { ok: true }, 'two calls do not use up the SMS allowance');
+      t.same(await reserveNumber(db, sms2!, number, 2, NOW, 'sms'), { ok: true });
+      t.same(await reserveNumber(db, sms3!, number, 2, secondsAfter(NOW, 60), 'sms'), { ok: false, callsInLastHour: 2 }, 'the third SMS in the hour is refused');
+      t.match(await row(sms3!), { placed_at: null }, 'and not stamped');
+      t.same(await reserveNumber(db, sms3!, number, 2, secondsAfter(NOW, 3601), 'sms'), { ok: true }, 'an hour later it may go');
     });
 
     t.test('reservations made at once for one number let exactly perHour calls through', async (t) => {

@@ -7,9 +7,9 @@
 // lease runs out. Slot times are the database's clock (clock_timestamp()), the one clock every notifier
 // shares.
 //
-// Protected numbers: before a call is placed, a transaction takes an advisory lock on the number, counts
-// the calls decided to it in the last hour (placed_at) across all tickets, and stamps this one — so two
-// notifiers never both take the last call a number has left.
+// Protected numbers: before a call is placed (or an SMS sent), a transaction takes an advisory lock on the
+// number, counts the calls (or SMS) decided to it in the last hour (placed_at) across all tickets, and
+// stamps this one — so two notifiers never both take the last call or SMS a number has left.
 import { sql } from 'kysely';
 import type { Db } from './connect.js';
 import { claim } from './claim.js';
@@ -84,21 +84,23 @@ export async function claimNextCall(db: Db, o: Omit<ClaimOptions, 'limit'>): Pro
   return rows[0];
 }
 
+/** `callsInLastHour`: the calls (or SMS) already decided to the number in the last hour. */
 export type NumberReservation = { ok: true } | { ok: false; callsInLastHour: number };
 
 /**
- * Decides whether a claimed call may go to its number: fewer than `perHour` calls were decided to that
- * number in the hour before `now` (any ticket, any tenant). If so the call is stamped (placed_at) and
- * counts from now on. The advisory lock makes the count and the stamp one step per number.
+ * Decides whether a claimed call (or SMS, `channel` sms) may go to its number: fewer than `perHour` of that
+ * channel were decided to that number in the hour before `now` (any ticket, any tenant). If so the attempt
+ * is stamped (placed_at) and counts from now on. The advisory lock makes the count and the stamp one step
+ * per number and channel; calls and SMS have separate allowances.
  */
-export async function reserveNumber(db: Db, attemptId: string, address: string, perHour: number, now: Date): Promise<NumberReservation> {
+export async function reserveNumber(db: Db, attemptId: string, address: string, perHour: number, now: Date, channel: 'voice' | 'sms' = 'voice'): Promise<NumberReservation> {
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtextextended(${`call-number:${address}`}, 0))`.execute(trx);
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`${channel === 'voice' ? 'call' : 'sms'}-number:${address}`}, 0))`.execute(trx);
     const since = new Date(now.getTime() - 3600_000);
     const row = await trx
       .selectFrom('contact_attempts')
       .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('channel', '=', 'voice')
+      .where('channel', '=', channel)
       .where('address', '=', address)
       .where('placed_at', '>', since)
       .where('id', '<>', attemptId)

@@ -262,6 +262,8 @@ export interface UiSessionsTable {
   created_at: Timestamp;
   last_seen_at: Timestamp;
   ended_at: Timestamp | null;
+  /** The provider's ID token, the id_token_hint at sign-out (only with OIDC_SIGN_OUT_AT_PROVIDER; cleared when it ends). */
+  id_token: string | null;
 }
 
 /** An OpenID Connect sign-in between the redirect to the provider and its callback (ten minutes at most). */

@@ -14,6 +14,8 @@ export interface NewUiSession {
   name: string;
   actor: string;
   apiTokenId: string | null;
+  /** The provider's ID token, kept for RP-initiated logout (OIDC_SIGN_OUT_AT_PROVIDER). */
+  idToken?: string | null;
 }
 
 export interface UiSession extends NewUiSession {
@@ -31,7 +33,7 @@ export async function createUiSession(db: Db, s: NewUiSession, limits: SessionLi
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('ui_sessions')
-      .values({ token_hash: hashToken(token), method: s.method, role: s.role, subject: s.subject, email: s.email, name: s.name, actor: s.actor, api_token_id: s.apiTokenId, created_at: now, last_seen_at: now })
+      .values({ token_hash: hashToken(token), method: s.method, role: s.role, subject: s.subject, email: s.email, name: s.name, actor: s.actor, api_token_id: s.apiTokenId, created_at: now, last_seen_at: now, id_token: s.idToken ?? null })
       .returning('id')
       .executeTakeFirstOrThrow();
     await recordAudit(trx, { at: now, actor: s.actor, type: 'session.started', subject: `session:${row.id}`, data: { method: s.method, role: s.role, email: s.email } });
@@ -39,6 +41,13 @@ export async function createUiSession(db: Db, s: NewUiSession, limits: SessionLi
     await trx
       .deleteFrom('ui_sessions')
       .where('created_at', '<', new Date(now.getTime() - limits.maxSeconds * 1000 - KEEP_ENDED_MS))
+      .execute();
+    // An ID token is kept only while its session may still be signed out; sessions that ended by a timeout lose it here.
+    await trx
+      .updateTable('ui_sessions')
+      .set({ id_token: null })
+      .where('id_token', 'is not', null)
+      .where((eb) => eb.or([eb('created_at', '<', new Date(now.getTime() - limits.maxSeconds * 1000)), eb('last_seen_at', '<', new Date(now.getTime() - limits.idleSeconds * 1000))]))
       .execute();
     return { id: row.id, token };
   });
@@ -88,10 +97,14 @@ export async function findUiSession(db: Db, token: string, limits: SessionLimits
 }
 
 /** Ends a session (sign-out); idempotent. */
-export async function endUiSession(db: Db, id: string, actor: string, now: Date): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const ended = await trx.updateTable('ui_sessions').set({ ended_at: now }).where('id', '=', id).where('ended_at', 'is', null).returning('id').executeTakeFirst();
-    if (ended) await recordAudit(trx, { at: now, actor, type: 'session.ended', subject: `session:${id}` });
+/** Ends a session (sign-out) and hands back the ID token it kept for the provider's sign-out, clearing it. */
+export async function endUiSession(db: Db, id: string, actor: string, now: Date): Promise<{ idToken: string | null }> {
+  return db.transaction().execute(async (trx) => {
+    const kept = await trx.selectFrom('ui_sessions').select('id_token').where('id', '=', id).where('ended_at', 'is', null).forUpdate().executeTakeFirst();
+    if (!kept) return { idToken: null };
+    await trx.updateTable('ui_sessions').set({ ended_at: now, id_token: null }).where('id', '=', id).execute();
+    await recordAudit(trx, { at: now, actor, type: 'session.ended', subject: `session:${id}` });
+    return { idToken: kept.id_token };
   });
 }
 

@@ -25,7 +25,7 @@ t.test('a contact who prefers SMS is texted instead of called, and the walk wait
   t.match(d.ticket, { walkPosition: 0, walking: true, state: 'notifying' });
 });
 
-for (const outcome of ['no-reply', 'undelivered', 'failed', 'opted-out', 'unknown'] as const) {
+for (const outcome of ['no-reply', 'undelivered', 'failed', 'opted-out', 'unknown', 'rate-limited'] as const) {
   t.test(`the walk's SMS ending ${outcome} sends the follow-up email and moves to the next contact`, async (t) => {
     const d = accepted(decide(ticketIn('notifying', { contacts: SMS_FIRST }), smsEnded(sms('alice', 0), outcome), twilio));
     t.same(planned(d.effects), ['followup/email:alice:0->alice@tenant.example', 'call/voice:bob:1->+14155550102']);

@@ -36,9 +36,10 @@ export type CallOutcome = 'acknowledged' | 'answered' | 'voicemail' | 'no-answer
 /**
  * How an SMS ended: a reply with the code (`acknowledged`), no reply within the policy's window, not
  * delivered, refused by the provider, not sent because the number opted out (Twilio 21610 or STOP), or
- * unknown (the notifier stopped while sending; never sent twice). `sent`: an SMS nobody waits for went out.
+ * unknown (the notifier stopped while sending; never sent twice), not sent because the number had its
+ * SMS_PER_NUMBER_PER_HOUR (`rate-limited`). `sent`: an SMS nobody waits for went out.
  */
-export type SmsOutcome = 'acknowledged' | 'no-reply' | 'undelivered' | 'failed' | 'opted-out' | 'unknown' | 'canceled' | 'sent';
+export type SmsOutcome = 'acknowledged' | 'no-reply' | 'undelivered' | 'failed' | 'opted-out' | 'unknown' | 'canceled' | 'sent' | 'rate-limited';
 
 export interface WalkPlan {
   attempts: PlannedAttempt[];

@@ -1,7 +1,7 @@
 // The only way the UI talks to abuse-desk: the public HTTP API, signed in by the session cookie the api
 // set (HttpOnly: this code never sees a token). Every change carries the session's CSRF token.
 // The shapes of its replies are the API's own, from packages/contracts (types only: no zod in the bundle).
-import type { FieldError, Problem, SessionInfo } from '@abuse-desk/contracts';
+import type { FieldError, Problem, SessionInfo, SignOutAnswer } from '@abuse-desk/contracts';
 
 /** An RFC 9457 problem (or a network failure) turned into something the UI can say in words. */
 export class ApiError extends Error {
@@ -76,9 +76,14 @@ export async function signInWithToken(token: string): Promise<SessionInfo> {
   return s;
 }
 
-export async function signOut(): Promise<void> {
+/**
+ * Ends the session; returns the identity provider's end-session URL when the installation signs people out
+ * there too (OIDC_SIGN_OUT_AT_PROVIDER), else null.
+ */
+export async function signOut(): Promise<string | null> {
   try {
-    await api('/v1/session', { method: 'DELETE', signingIn: true });
+    const answer = await api<SignOutAnswer | null>('/v1/session', { method: 'DELETE', signingIn: true });
+    return answer?.signOutUrl ?? null;
   } finally {
     csrfToken = null;
   }

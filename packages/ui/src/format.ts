@@ -54,6 +54,7 @@ const STATUS_WORDS: Record<string, string> = {
   failed: 'failed',
 };
 export const attemptResultWords = (a: { outcome: string | null; status: string; channel?: string; messageStatus?: string | null }) => {
+  if (a.channel === 'sms' && a.outcome === 'rate-limited') return 'not sent: the number had its SMS for the hour';
   if (a.outcome) return OUTCOME_WORDS[a.outcome] ?? a.outcome.replace(/[-_]/g, ' ');
   // A walk SMS that went out waits for the reply; Twilio's delivery status says how far it got.
   if (a.channel === 'sms' && a.status === 'placed') return `waiting for a reply${a.messageStatus ? ` (${a.messageStatus})` : ''}`;

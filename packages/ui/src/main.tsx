@@ -32,7 +32,10 @@ function App() {
       });
 
   useEffect(() => {
-    void ask();
+    // Back from the identity provider's sign-out (OIDC_SIGN_OUT_AT_PROVIDER): say so, and drop the state from the address.
+    const back = new URLSearchParams(window.location.search).get('state') === 'signed-out';
+    if (back) window.history.replaceState(null, '', window.location.pathname);
+    void ask(back ? 'Signed out, also at your identity provider.' : undefined);
     setUnauthorizedHandler((detail) => {
       forgetQueueFilters();
       // Ask again: the session ended (idle, time limit, signed out in another tab); say why on the sign-in page.
@@ -64,7 +67,9 @@ function App() {
   const signOut = async () => {
     forgetQueueFilters();
     try {
-      await endSession();
+      const providerSignOut = await endSession();
+      // The provider ends its own session too, then sends the browser back to /ui/.
+      if (providerSignOut) return window.location.assign(providerSignOut);
       await ask('Signed out.');
     } catch (err) {
       setNotice(problemText(err));

@@ -17,6 +17,8 @@ export interface SignInStart {
 
 export interface SignedInPerson extends Person {
   role: PersonRole | null;
+  /** The ID token as issued: the id_token_hint when signing out at the provider. */
+  idToken: string;
 }
 
 /** The path the provider sends people back to; register `PUBLIC_BASE_URL` + this at the provider. */
@@ -87,6 +89,17 @@ export class OidcSignIn {
       userinfo = (await client.fetchUserInfo(configuration, tokens.access_token, String(idClaims.sub))) as Record<string, unknown>;
     }
     const claims = { ...idClaims, ...userinfo };
-    return { ...personFromClaims(idClaims, userinfo), role: roleFromClaims(claims, this.settings.roleClaim, this.settings.roleMap) };
+    return { ...personFromClaims(idClaims, userinfo), role: roleFromClaims(claims, this.settings.roleClaim, this.settings.roleMap), idToken: tokens.id_token! };
+  }
+
+  /**
+   * Where to send a browser that signed out so the provider ends its session too (RP-initiated logout):
+   * the provider's end_session_endpoint with the ID token as hint, coming back to `returnTo`, or null when
+   * the provider has no such endpoint.
+   */
+  async signOutUrl(idToken: string | null, returnTo: string, state: string): Promise<URL | null> {
+    const configuration = await this.#discover();
+    if (!configuration.serverMetadata().end_session_endpoint) return null;
+    return client.buildEndSessionUrl(configuration, { ...(idToken ? { id_token_hint: idToken } : {}), post_logout_redirect_uri: returnTo, state });
   }
 }

@@ -1,10 +1,12 @@
 // The ticket UI's session (issue 15): a token sign-in becomes an HttpOnly cookie session; changes need the
 // session's CSRF token; the session ends when idle, at its time limit, at sign-out and with its token.
 // The OpenID Connect flow itself is tested against a real provider in Chromium (test/src/sso.test.ts).
+import { createUiSession } from '@abuse-desk/db';
 import { ENGINES, storedRows } from '@abuse-desk/db/testing';
 import t from 'tap';
 import { PROBLEM, eventCount, openTestApi, openTicket } from './test-app.js';
 import type { TestApi } from './test-app.js';
+import { csrfTokenOf } from './ui-session.js';
 
 const IDLE = 600;
 const MAX = 3600;
@@ -175,4 +177,17 @@ t.test('with an identity provider configured, token sign-in is off and the UI is
   let last = 0;
   for (let i = 0; i < 30 && last !== 429; i++) last = (await api.request('GET', '/auth/oidc/login', { as: null })).status;
   t.equal(last, 429, 'one address may start 30 sign-ins a minute (each keeps a PKCE verifier for ten minutes)');
+});
+
+t.test('OIDC_SIGN_OUT_AT_PROVIDER with a provider that cannot be reached at sign-out: the session still ends here (204) and its ID token is gone', async (t) => {
+  const api = await openTestApi(t, 'pglite', { OIDC_ISSUER_URL: 'http://127.0.0.1:9/unreachable', OIDC_CLIENT_ID: 'abuse-desk', OIDC_CLIENT_SECRET: 'not-used-here', OIDC_SIGN_OUT_AT_PROVIDER: 'true' });
+  // A session as the callback makes one (the flow itself runs against a real provider in test/src/sso.test.ts).
+  const person = { method: 'oidc' as const, role: 'agent' as const, subject: 'alice', email: 'alice@example.com', name: 'Alice', actor: 'agent:alice@example.com (sub alice)', apiTokenId: null, idToken: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' };
+  const created = await createUiSession(api.db, person, { idleSeconds: 1800, maxSeconds: 43_200 }, new Date());
+  const cookie = `abuse-desk-session=${created.token}`;
+  t.equal((await api.request('DELETE', '/v1/session', { as: null, headers: { cookie } })).status, 403, 'the CSRF token is still needed');
+  const out = await api.request('DELETE', '/v1/session', { as: null, headers: { cookie, 'x-csrf-token': csrfTokenOf(created.token) } });
+  t.equal(out.status, 204, 'signed out here, without the provider');
+  t.equal((await api.request('GET', '/v1/tickets', { as: null, headers: { cookie } })).status, 401, 'the cookie no longer works');
+  t.match(await storedRows(api.db, 'ui_sessions', { id: created.id }), [{ id_token: null }], 'the ID token is not kept');
 });

@@ -3,7 +3,7 @@
 // its notifier died while placing it. Calls waiting to be placed go through the dialer (dialer.ts).
 import { renderEmail, smsText } from '@abuse-desk/channels';
 import type { EmailKind } from '@abuse-desk/channels';
-import { callOutcomeOfStep, holdForDigest, isSharedAddress, isSmsOptedOut, issueAckToken, issueResolutionToken, markAttemptCanceled, markEmailFailed, markEmailSent, markSmsSent, messageView, recordCallOutcome, recordSmsOptOut, recordSmsOutcome } from '@abuse-desk/db';
+import { callOutcomeOfStep, holdForDigest, isSharedAddress, isSmsOptedOut, issueAckToken, issueResolutionToken, markAttemptCanceled, markEmailFailed, markEmailSent, markSmsSent, messageView, recordCallOutcome, recordSmsOptOut, recordSmsOutcome, reserveNumber } from '@abuse-desk/db';
 import type { Claimed, ContactAttempt } from '@abuse-desk/db';
 import { claimedCallAction } from '@abuse-desk/domain';
 import type { CallOutcome, SmsOutcome } from '@abuse-desk/domain';
@@ -93,6 +93,14 @@ async function performSms(deps: NotifierDeps, a: Claimed<ContactAttempt>, log: L
     return;
   }
   if (await isSmsOptedOut(deps.db, a.address)) return finishSms(deps, a, log, metrics, 'opted-out', 'the number opted out of SMS (replied STOP); not sent');
+  // A number on many tenants' lists (a reseller, a shared IT provider) would get one SMS per ticket: SMS have
+  // no digest, so SMS_PER_NUMBER_PER_HOUR caps them as CALLS_PER_NUMBER_PER_HOUR caps calls.
+  const limit = deps.config.smsPerNumberPerHour;
+  const reserved = await reserveNumber(deps.db, a.id, a.address, limit, deps.clock.now(), 'sms');
+  if (!reserved.ok) {
+    log.warn({ smsInLastHour: reserved.callsInLastHour, limit }, 'sms.rate_limited');
+    return finishSms(deps, a, log, metrics, 'rate-limited', `${a.address} had ${reserved.callsInLastHour} SMS in the last hour (SMS_PER_NUMBER_PER_HOUR is ${limit}); not sent`);
+  }
   const now = deps.clock.now();
   const sent = await deps.sms.send({ attemptId: a.id, to: a.address, body: smsText(a.kind === 'sms' ? 'sms' : 'sms_followup', view) }, now);
   if (sent.status === 'sent') {

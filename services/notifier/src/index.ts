@@ -21,7 +21,7 @@ export { registerCallQueueMetrics } from './queue-metrics.js';
 
 export interface NotifierDeps {
   db: Db;
-  config: Pick<Config, 'publicBaseUrl' | 'resolutionTimeoutSeconds' | 'workLeaseSeconds' | 'enforcementDestinations' | 'callsPerSecond' | 'callsPerNumberPerHour' | 'digestMinutes'>;
+  config: Pick<Config, 'publicBaseUrl' | 'resolutionTimeoutSeconds' | 'workLeaseSeconds' | 'enforcementDestinations' | 'callsPerSecond' | 'callsPerNumberPerHour' | 'smsPerNumberPerHour' | 'digestMinutes'>;
   logger: Logger;
   clock: { now(): Date };
   email: EmailChannel;
@@ -101,6 +101,6 @@ export function startNotifier(deps: NotifierDeps) {
   const stop = async () => {
     await Promise.all(loops.map((l) => l.stop()));
   };
-  log.info({ email: deps.email.name, voice: deps.voice.name, sms: deps.sms.name, callsPerSecond: deps.config.callsPerSecond, callsPerNumberPerHour: deps.config.callsPerNumberPerHour, digestMinutes: deps.config.digestMinutes }, 'notifier.started');
+  log.info({ email: deps.email.name, voice: deps.voice.name, sms: deps.sms.name, callsPerSecond: deps.config.callsPerSecond, callsPerNumberPerHour: deps.config.callsPerNumberPerHour, smsPerNumberPerHour: deps.config.smsPerNumberPerHour, digestMinutes: deps.config.digestMinutes }, 'notifier.started');
   return { nudge, stop };
 }

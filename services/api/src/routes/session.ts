@@ -2,7 +2,7 @@
 // the identity provider (/auth/oidc/login → provider → /auth/oidc/callback); without them: an API token,
 // posted once and exchanged for the same kind of session. Either way the browser holds only an HttpOnly
 // session cookie, never a bearer token; /v1/session says who is signed in and gives the CSRF token.
-import { SessionInfo, TokenSignInBody, problemResponses } from '@abuse-desk/contracts';
+import { SessionInfo, SignOutAnswer, TokenSignInBody, problemResponses } from '@abuse-desk/contracts';
 import { createUiSession, endUiSession, findApiToken, findUiSession, saveSignInRequest, takeSignInRequest } from '@abuse-desk/db';
 import type { UiSession } from '@abuse-desk/db';
 import { personActor, safeReturnPath } from '@abuse-desk/domain';
@@ -17,6 +17,8 @@ import { clearSessionCookie, csrfTokenOf, sessionCookieName, sessionOfRequest, s
 import { escapeHtml, messagePage } from './html.js';
 
 const LOGIN_PATH = '/auth/oidc/login';
+/** The state the provider hands back to /ui/ after its sign-out, so the UI can say the person is signed out there too. */
+const SIGNED_OUT_STATE = 'signed-out';
 
 export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { db, config } = deps;
@@ -96,8 +98,10 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
         tags: ['session'],
         operationId: 'signOut',
         summary: 'Sign out: ends the session everywhere (needs the X-CSRF-Token header)',
+        description:
+          'Answers 204. With OIDC_SIGN_OUT_AT_PROVIDER and a session started at the identity provider it answers 200 with the provider\u2019s end-session URL instead: the browser goes there so the provider signs the person out too, and comes back to /ui/.',
         security: [],
-        response: { 204: z.null(), ...problemResponses(403) },
+        response: { 200: SignOutAnswer, 204: z.null(), ...problemResponses(403) },
       },
     },
     async (request, reply) => {
@@ -108,11 +112,20 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       } catch (err) {
         if (!(err instanceof Problem) || err.status !== 401) throw err;
       }
-      if (found) {
-        await endUiSession(db, found.session.id, found.session.actor, deps.clock.now());
-        request.log.info({ sessionId: found.session.id }, 'session.ended');
-      }
       clearSessionCookie(reply, settings);
+      if (!found) return reply.code(204).send(null);
+      const { idToken } = await endUiSession(db, found.session.id, found.session.actor, deps.clock.now());
+      request.log.info({ sessionId: found.session.id }, 'session.ended');
+      if (oidc?.settings.signOutAtProvider && found.session.method === 'oidc') {
+        // The session here is over whatever happens next; the provider's is ended by sending the browser there.
+        try {
+          const url = await oidc.signOutUrl(idToken, `${config.publicBaseUrl}/ui/`, SIGNED_OUT_STATE);
+          if (url) return reply.code(200).header('cache-control', 'no-store').send({ signOutUrl: url.href });
+          request.log.warn({ issuer: oidc.settings.issuerUrl }, 'oidc.sign_out.no_end_session_endpoint');
+        } catch (err) {
+          request.log.warn({ err, issuer: oidc.settings.issuerUrl }, 'oidc.sign_out.discovery_failed');
+        }
+      }
       return reply.code(204).send(null);
     },
   );
@@ -178,7 +191,17 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
           `You signed in as <strong>${escapeHtml(who)}</strong>, but your account has none of the values that grant a role in its <code>${escapeHtml(oidc.settings.roleClaim)}</code> claim: ${values}. Ask your identity provider\u2019s administrator to add you to one of them, then <a href="${LOGIN_PATH}">sign in again</a>.`,
         );
       }
-      const session = { method: 'oidc' as const, role: person.role, subject: person.subject, email: person.email, name: person.name ?? who, actor: personActor(person.role, person), apiTokenId: null };
+      const session = {
+        method: 'oidc' as const,
+        role: person.role,
+        subject: person.subject,
+        email: person.email,
+        name: person.name ?? who,
+        actor: personActor(person.role, person),
+        apiTokenId: null,
+        // Kept only to sign out at the provider, and only when that is asked for.
+        idToken: oidc.settings.signOutAtProvider ? person.idToken : null,
+      };
       const created = await createUiSession(db, session, settings.limits, now);
       setSessionCookie(reply, settings, created.token);
       request.log.info({ sessionId: created.id, method: 'oidc', subject: person.subject, role: person.role }, 'session.started');
