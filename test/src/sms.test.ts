@@ -104,7 +104,7 @@ t.test('with smsAfterUnansweredCall an unanswered call brings an SMS beside the 
 
 t.test('SMS_PER_NUMBER_PER_HOUR: an SMS beyond the number’s hourly allowance is not sent, and the walk moves on', async (t) => {
   // Carol shares Alice's mobile (one on-call phone on the list twice) and prefers SMS too.
-  const CAROL = { name: 'Carol Shared', email: 'carol@example.com', phone: ALICE.phone, preferredChannel: 'sms' };
+  const CAROL = { name: 'Carol Shared', email: 'carol@example.com', phone: ALICE.phone, role: 'contact', preferredChannel: 'sms' };
   const w = await world(t, 'sms-per-number', [TEXTER, CAROL, BOB], { SMS_PER_NUMBER_PER_HOUR: '1' });
   const sms = await smsTo(w.standin, ALICE.phone);
   const a = new URL(String(sms.params['StatusCallback'])).searchParams.get('a');

@@ -89,7 +89,7 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
     await page.getByRole('button', { name: 'Sign out' }).click();
     // OIDC_SIGN_OUT_AT_PROVIDER: the browser goes on to the provider's own sign-out page, with our ID token as hint.
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-    await page.getByText('Signed out, also at your identity provider.').waitFor();
+    await page.getByText('Signed out. Your identity provider was asked to sign you out too.').waitFor();
     t.equal(page.url(), `${svc.baseUrl}/ui/`, 'the provider sent the browser back to the UI (the state dropped from the address)');
     const reused = await fetch(`${svc.baseUrl}/v1/tickets`, { headers: { cookie: `abuse-desk-session=${session!.value}` } });
     t.equal(reused.status, 401, 'the signed-out session cookie no longer works');

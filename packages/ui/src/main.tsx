@@ -35,7 +35,7 @@ function App() {
     // Back from the identity provider's sign-out (OIDC_SIGN_OUT_AT_PROVIDER): say so, and drop the state from the address.
     const back = new URLSearchParams(window.location.search).get('state') === 'signed-out';
     if (back) window.history.replaceState(null, '', window.location.pathname);
-    void ask(back ? 'Signed out, also at your identity provider.' : undefined);
+    void ask(back ? 'Signed out. Your identity provider was asked to sign you out too.' : undefined);
     setUnauthorizedHandler((detail) => {
       forgetQueueFilters();
       // Ask again: the session ended (idle, time limit, signed out in another tab); say why on the sign-in page.
