@@ -70,7 +70,9 @@ pass() {
   rm -rf test-artifacts/logs test-artifacts/secrets
   mkdir -p test-artifacts
   set +e
-  pnpm exec tap "${files[@]}" 2>&1 | tee "test-artifacts/tap-$version.log"
+  # --reporter=tap: the same plain TAP in a terminal as in CI (tap would pick its colour reporter when forced), so
+  # the failed files can be read from the log.
+  pnpm exec tap --reporter=tap "${files[@]}" 2>&1 | tee "test-artifacts/tap-$version.log"
   tap_rc=${PIPESTATUS[0]}
   set -e
   node scripts/check-log-secrets.mjs || log_rc=$?
@@ -78,7 +80,7 @@ pass() {
   if [ "$tap_rc" != 0 ]; then
     # Top-level "not ok" lines are the failed test files (a subtest's are indented).
     local failed
-    failed="$(grep -E '^not ok [0-9]+ - ' "test-artifacts/tap-$version.log" | sed -E 's/^not ok [0-9]+ - /    /' || true)"
+    failed="$(grep -E '^not ok [0-9]+ - ' "test-artifacts/tap-$version.log" | sed -E 's/^not ok [0-9]+ - (.*) # time=.*$/    \1/; s/^not ok [0-9]+ - /    /' || true)"
     line="$line; failed:"$'\n'"${failed:-    (no file reported not ok: see the tap output above)}"
   fi
   summary+=("$line")

@@ -3,7 +3,8 @@
 // kept on the ticket and answered with help, the right code engages the ticket; a number that opted out
 // (Twilio 21610) moves the walk on; with smsAfterUnansweredCall an unanswered call brings an SMS beside the
 // follow-up email, and its code still engages; inbound messages must be signed; a late reply to a closed
-// ticket is told nothing is needed.
+// ticket is told nothing is needed; an SMS beyond SMS_PER_NUMBER_PER_HOUR is not sent and the walk moves on,
+// with follow-up emails that say what happened.
 import { inboundMessageParams, messageStatusParams, signedPost, waitUntil } from '@abuse-desk/testkit';
 import type { TwilioStandin } from '@abuse-desk/testkit';
 import t from 'tap';
@@ -118,4 +119,11 @@ t.test('SMS_PER_NUMBER_PER_HOUR: an SMS beyond the number’s hourly allowance i
   t.match(carol?.lastError, /had 1 SMS in the last hour \(SMS_PER_NUMBER_PER_HOUR is 1\); not sent/, 'the timeline says why');
   t.equal(w.standin.messages.size, 1, 'Twilio was asked for one SMS only');
   t.equal([...w.standin.calls.values()].filter((c) => c.to === BOB.phone).length, 1, 'the walk moved on: Bob is called');
+  // Each gets a follow-up email that says what happened, not that we called; only Alice, whom we texted, is told of the code.
+  const [alice] = await w.sink.waitFor((m) => m.envelopeTo.includes(ALICE.email) && /action needed/.test(m.subject ?? ''));
+  t.match(alice?.text, 'We sent you a text message about outbound mail from', 'Alice: we texted and had no reply');
+  t.match(alice?.text, /reply ACK \d{4} to our text message/, 'Alice may still reply with the code');
+  const [carolMail] = await w.sink.waitFor((m) => m.envelopeTo.includes(CAROL.email) && /action needed/.test(m.subject ?? ''));
+  t.match(carolMail?.text, 'We could not send you a text message about outbound mail from', 'Carol: we could not text');
+  t.notMatch(carolMail?.text, /We called you|reply ACK/, 'never that we called, nor a code for a text she never got');
 });

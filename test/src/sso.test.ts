@@ -3,14 +3,14 @@
 // without a mapped role is refused with a page saying why; a session past its time limit returns to
 // sign-in; a cross-site form POST with the session cookie but without the CSRF token is refused. With
 // OIDC_SIGN_OUT_AT_PROVIDER, signing out ends the provider's session too (RP-initiated logout), so the
-// next sign-in asks for the password again (the second installation, without it, signs in again straight
-// through the provider once its own session ended).
+// next sign-in asks for the password again; a third installation, without it, signs out locally (204, no ID
+// token kept) and its next sign-in goes straight through the provider.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Page } from 'playwright-core';
 import t from 'tap';
 import { launchChromium, openPage } from './browser.js';
-import { CONTACTS, NO_DIGESTS, client, freePort, prepareService, recordSecret, spamBurst } from './harness.js';
+import { CONTACTS, NO_DIGESTS, client, freePort, prepareService, query, recordSecret, spamBurst } from './harness.js';
 import { CLIENT_ID, CLIENT_SECRET, startOidcProvider } from './oidc-provider.js';
 
 const CALLBACK = '/auth/oidc/callback';
@@ -50,10 +50,14 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
   // A second installation whose sessions last six seconds, to see one end in the browser.
   const brief = await prepareService({ name: 'sso-brief', arrangement: { engine: 'pglite', processes: 'one' }, env: { ...env, SESSION_IDLE_SECONDS: '6', SESSION_MAX_SECONDS: '6' } });
   t.teardown(() => brief.stop());
-  const provider = await startOidcProvider({ port: oidcPort, redirectUris: [svc.baseUrl + CALLBACK, brief.baseUrl + CALLBACK], postLogoutRedirectUris: [`${svc.baseUrl}/ui/`], people: PEOPLE });
+  // A third with the default: sign-out ends only abuse-desk's session.
+  const local = await prepareService({ name: 'sso-local', arrangement: { engine: 'postgres', processes: 'one' }, env });
+  t.teardown(() => local.stop());
+  const provider = await startOidcProvider({ port: oidcPort, redirectUris: [svc.baseUrl + CALLBACK, brief.baseUrl + CALLBACK, local.baseUrl + CALLBACK], postLogoutRedirectUris: [`${svc.baseUrl}/ui/`], people: PEOPLE });
   t.teardown(() => provider.close());
   await svc.start();
   await brief.start();
+  await local.start();
 
   const api = client(svc.baseUrl);
   await api('PUT', '/v1/tenants/acme', { name: 'ACME Mail' });
@@ -86,8 +90,18 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
     if (session) recordSecret(session.value); // no service log may hold it (scripts/check-log-secrets.mjs)
     t.ok(session?.httpOnly, 'HttpOnly');
     t.equal(session?.sameSite, 'Lax', 'SameSite=Lax');
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    // OIDC_SIGN_OUT_AT_PROVIDER: the browser goes on to the provider's own sign-out page, with our ID token as hint.
+    // The ID token kept for the sign-out: no service log may hold it either.
+    const [kept] = await query<{ id_token: string | null }>(svc.databaseUrl!, 'select id_token from ui_sessions where ended_at is null');
+    t.match(kept?.id_token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the session keeps the ID token the provider issued (OIDC_SIGN_OUT_AT_PROVIDER)');
+    if (kept?.id_token) recordSecret(kept.id_token);
+    // OIDC_SIGN_OUT_AT_PROVIDER: the browser goes on to the provider's own sign-out page, with that ID token as hint.
+    const [endSession] = await Promise.all([page.waitForRequest((r) => r.url().startsWith(provider.issuer)), page.getByRole('button', { name: 'Sign out' }).click()]);
+    const asked = new URL(endSession.url()).searchParams;
+    t.equal(asked.get('id_token_hint'), kept?.id_token, 'id_token_hint is the session’s ID token');
+    t.equal(asked.get('post_logout_redirect_uri'), `${svc.baseUrl}/ui/`, 'back to the UI afterwards');
+    t.equal(asked.get('client_id'), CLIENT_ID);
+    t.equal(asked.get('state'), 'signed-out');
+    t.same(await query(svc.databaseUrl!, 'select id from ui_sessions where id_token is not null'), [], 'the ID token is gone from the database');
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
     await page.getByText('Signed out. Your identity provider was asked to sign you out too.').waitFor();
     t.equal(page.url(), `${svc.baseUrl}/ui/`, 'the provider sent the browser back to the UI (the state dropped from the address)');
@@ -150,5 +164,23 @@ t.test('single sign-on through an OpenID Connect provider, in Chromium', async (
     t.match(problem.detail, /X-CSRF-Token/, 'refused for the missing CSRF token, so the session cookie was sent and recognised');
     const events = (await api('GET', `/v1/tickets/${number}`)).body.events as { reason: string | null; data: unknown }[];
     t.notOk(JSON.stringify(events).includes('forged by another site'), 'no note was added');
+  });
+
+  await t.test('without OIDC_SIGN_OUT_AT_PROVIDER sign-out is local: no ID token is kept, and the next sign-in goes straight through the provider', async (t) => {
+    const { page, errors } = await openPage(t, browser, 1280, [], [provider.issuer]);
+    await page.goto(`${local.baseUrl}/ui/`);
+    await signInThroughProvider(page, 'alice');
+    await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+    const sessions = await query<{ id_token: string | null }>(local.databaseUrl!, 'select id_token from ui_sessions');
+    t.equal(sessions.length, 1, 'signed in');
+    t.equal(sessions[0]?.id_token, null, 'no ID token stored');
+    const [out] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/v1/session') && r.request().method() === 'DELETE'), page.getByRole('button', { name: 'Sign out' }).click()]);
+    t.equal(out.status(), 204, 'sign-out answers 204');
+    await page.getByText('Signed out.').waitFor();
+    t.ok(page.url().startsWith(local.baseUrl), 'the browser stays with abuse-desk');
+    await signInThroughProvider(page, 'alice', true);
+    await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+    t.pass('the provider still knew the browser: signed in again without a password');
+    t.same(errors, [], 'no console errors');
   });
 });

@@ -73,17 +73,20 @@ export async function markAttemptCanceled(db: Db, id: string, now: Date) {
     .execute();
 }
 
-/** The outcome of the walk call a follow-up email belongs to (same ticket, contact and step). */
-export async function callOutcomeOfStep(db: Db, a: Pick<ContactAttempt, 'ticket_id' | 'contact_id' | 'step'>): Promise<string | null> {
-  // The last call of the step: with redials, the one after which the walk moved on.
+/**
+ * The walk's own attempt (call or SMS) a follow-up email belongs to (same ticket, contact and step), or
+ * null; `sent`: for an SMS, whether it reached Twilio (or may have: `unknown`), as smsReply judges it.
+ */
+export async function walkAttemptOfStep(db: Db, a: Pick<ContactAttempt, 'ticket_id' | 'contact_id' | 'step'>): Promise<{ kind: 'call' | 'sms'; outcome: string | null; sent: boolean } | null> {
+  // The last one of the step: with redials, the call after which the walk moved on.
   const row = await db
     .selectFrom('contact_attempts')
-    .select('outcome')
+    .select(['kind', 'outcome', 'provider_ref'])
     .where('ticket_id', '=', a.ticket_id)
     .where('contact_id', '=', a.contact_id)
     .where('step', '=', a.step)
-    .where('kind', '=', 'call')
+    .where('kind', 'in', ['call', 'sms'])
     .orderBy('round', 'desc')
     .executeTakeFirst();
-  return row?.outcome ?? null;
+  return row ? { kind: row.kind as 'call' | 'sms', outcome: row.outcome, sent: row.provider_ref !== null || row.outcome === 'unknown' } : null;
 }

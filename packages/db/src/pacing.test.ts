@@ -259,17 +259,17 @@ for (const engine of ENGINES) {
       t.match(await row(first!), { placed_at: NOW });
       t.match(await row(second!), { placed_at: NOW });
 
-      t.same(await reserveNumber(db, third!, number, 2, secondsAfter(NOW, 20)), { ok: false, callsInLastHour: 2 });
+      t.same(await reserveNumber(db, third!, number, 2, secondsAfter(NOW, 20)), { ok: false, inLastHour: 2 });
       t.match(await row(third!), { placed_at: null }, 'a refused call is not stamped');
       t.same(await reserveNumber(db, other!, '+14155552002', 2, secondsAfter(NOW, 20)), { ok: true }, 'another number has its own allowance');
 
-      t.same(await reserveNumber(db, third!, number, 2, secondsAfter(NOW, 3599)), { ok: false, callsInLastHour: 2 }, 'still refused a second before the hour is over');
+      t.same(await reserveNumber(db, third!, number, 2, secondsAfter(NOW, 3599)), { ok: false, inLastHour: 2 }, 'still refused a second before the hour is over');
       t.match(await row(third!), { placed_at: null });
       t.same(await reserveNumber(db, third!, number, 2, secondsAfter(NOW, 3601)), { ok: true }, 'an hour and a second later it is called again');
       t.match(await row(third!), { placed_at: secondsAfter(NOW, 3601) });
     });
 
-    t.test('SMS to a number have their own hourly allowance, apart from its calls', async (t) => {
+    t.test('SMS to a number and calls to it have separate hourly allowances', async (t) => {
       const number = '+14155552101';
       const [call1, call2, sms1, sms2, sms3] = await addAttempts(await ticketFor('number-sms'), [
         { address: number },
@@ -282,8 +282,10 @@ for (const engine of ENGINES) {
       t.same(await reserveNumber(db, call2!, number, 2, NOW), { ok: true });
       t.same(await reserveNumber(db, sms1!, number, 2, NOW, 'sms'), { ok: true }, 'two calls do not use up the SMS allowance');
       t.same(await reserveNumber(db, sms2!, number, 2, NOW, 'sms'), { ok: true });
-      t.same(await reserveNumber(db, sms3!, number, 2, secondsAfter(NOW, 60), 'sms'), { ok: false, callsInLastHour: 2 }, 'the third SMS in the hour is refused');
+      t.same(await reserveNumber(db, sms3!, number, 2, secondsAfter(NOW, 60), 'sms'), { ok: false, inLastHour: 2 }, 'the third SMS in the hour is refused');
       t.match(await row(sms3!), { placed_at: null }, 'and not stamped');
+      const [call3] = await addAttempts(await ticketFor('number-sms-call'), [{ address: number }]);
+      t.same(await reserveNumber(db, call3!, number, 3, secondsAfter(NOW, 60)), { ok: true }, 'nor do two SMS use up the call allowance (two calls of three)');
       t.same(await reserveNumber(db, sms3!, number, 2, secondsAfter(NOW, 3601), 'sms'), { ok: true }, 'an hour later it may go');
     });
 
@@ -292,7 +294,7 @@ for (const engine of ENGINES) {
       const ids = await addAttempts(await ticketFor('number-race'), Array.from({ length: 6 }, () => ({ address: number })));
       const results = await Promise.all(ids.map((id) => reserveNumber(db, id, number, 2, NOW)));
       t.equal(results.filter((r) => r.ok).length, 2, 'two are let through');
-      t.same(results.filter((r) => !r.ok), Array.from({ length: 4 }, () => ({ ok: false, callsInLastHour: 2 })), 'the others see both');
+      t.same(results.filter((r) => !r.ok), Array.from({ length: 4 }, () => ({ ok: false, inLastHour: 2 })), 'the others see both');
       const stamped = (await storedRows(db, 'contact_attempts', { address: number })).filter((a) => a.placed_at !== null);
       t.same(stamped.map((a) => a.id).sort(), ids.filter((_, i) => results[i]!.ok).sort(), 'exactly the calls let through are stamped');
     });

@@ -84,8 +84,8 @@ export async function claimNextCall(db: Db, o: Omit<ClaimOptions, 'limit'>): Pro
   return rows[0];
 }
 
-/** `callsInLastHour`: the calls (or SMS) already decided to the number in the last hour. */
-export type NumberReservation = { ok: true } | { ok: false; callsInLastHour: number };
+/** `inLastHour`: the calls (or SMS) already decided to the number in the last hour. */
+export type NumberReservation = { ok: true } | { ok: false; inLastHour: number };
 
 /**
  * Decides whether a claimed call (or SMS, `channel` sms) may go to its number: fewer than `perHour` of that
@@ -106,7 +106,7 @@ export async function reserveNumber(db: Db, attemptId: string, address: string, 
       .where('id', '<>', attemptId)
       .executeTakeFirstOrThrow();
     const n = Number(row.n);
-    if (n >= perHour) return { ok: false, callsInLastHour: n };
+    if (n >= perHour) return { ok: false, inLastHour: n };
     await trx.updateTable('contact_attempts').set({ placed_at: now }).where('id', '=', attemptId).execute();
     return { ok: true };
   });

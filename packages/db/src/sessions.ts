@@ -96,8 +96,7 @@ export async function findUiSession(db: Db, token: string, limits: SessionLimits
   };
 }
 
-/** Ends a session (sign-out); idempotent. */
-/** Ends a session (sign-out) and hands back the ID token it kept for the provider's sign-out, clearing it. */
+/** Ends a session (sign-out; idempotent) and hands back the ID token it kept for the provider's sign-out, clearing it. */
 export async function endUiSession(db: Db, id: string, actor: string, now: Date): Promise<{ idToken: string | null }> {
   return db.transaction().execute(async (trx) => {
     const kept = await trx.selectFrom('ui_sessions').select('id_token').where('id', '=', id).where('ended_at', 'is', null).forUpdate().executeTakeFirst();

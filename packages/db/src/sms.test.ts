@@ -5,7 +5,8 @@
 import { contactList } from '@abuse-desk/testkit';
 import t from 'tap';
 import { claimDue } from './claim.js';
-import { LATE_REPLY_DAYS, applyMessageStatus, clearSmsOptOut, codeOfReply, isSmsOptedOut, markSmsSent, recordSmsOptOut, smsReply } from './sms.js';
+import { LATE_REPLY_DAYS, applyMessageStatus, clearSmsOptOut, codeOfReply, isSmsOptedOut, markSmsSent, recordSmsOptOut, smsReply, smsSentTo } from './sms.js';
+import { recordSmsOutcome } from './tickets.js';
 import { ENGINES, openTestDb, storedRows } from './testing.js';
 import { NOW, TIMEOUT_SECONDS, attempt, attemptsOf, command, eventsOf, openTicketFor, ticketRow } from './tickets.fixtures.js';
 
@@ -43,6 +44,8 @@ for (const engine of ENGINES) {
 
     t.test('a sent walk SMS waits for the reply until the window ends', async (t) => {
       const { sms } = await texted('sms-wait');
+      const row = (await storedRows(db, 'contact_attempts', { id: sms.id }))[0]!;
+      t.equal(await smsSentTo(db, row.ticket_id, row.contact_id), true, 'the contact counts as texted');
       t.match((await storedRows(db, 'contact_attempts', { id: sms.id }))[0], { status: 'placed', provider_ref: 'SMsms-wait', due_at: new Date(NOW.getTime() + 300_000) });
     });
 
@@ -74,6 +77,21 @@ for (const engine of ENGINES) {
       const { ticket, code } = await texted('sms-stranger');
       t.same(await reply('+14155559999', `ACK ${code}`), { kind: 'unknownSender' });
       t.equal((await ticketRow(db, ticket.id)).state, 'notifying');
+    });
+
+    t.test('an SMS that was never sent (rate-limited) makes its number no sender of that ticket: a reply there is unknown', async (t) => {
+      const phone = '+14155557777';
+      const { ticket } = await openTicketFor(db, 'sms-never-sent', NOW, contactList({ alice: { preferredChannel: 'sms', phone } }));
+      const sms = attempt(await attemptsOf(db, ticket.id), 'Alice Admin', 'sms');
+      await claimDue(db, 'contact_attempts', { now: NOW, limit: 50, leaseSeconds: 30, workerId: 'w' });
+      await db.transaction().execute((trx) => recordSmsOutcome(trx, sms.id, 'rate-limited', { ...ctx, actor: 'notifier', error: 'the number had its SMS for the hour' }));
+      t.match((await storedRows(db, 'contact_attempts', { id: sms.id }))[0], { status: 'done', outcome: 'rate-limited', provider_ref: null });
+      const code = (await ticketRow(db, ticket.id)).ack_code!;
+      t.same(await reply(phone, `ACK ${code}`), { kind: 'unknownSender' }, 'even the right code does nothing: we never texted that number');
+      t.same(await reply(phone, 'who is this?'), { kind: 'unknownSender' }, 'and other text is not put on the ticket');
+      t.equal((await eventsOf(db, ticket.id)).filter((e) => e.type === 'sms.reply').length, 0);
+      const row = (await storedRows(db, 'contact_attempts', { id: sms.id }))[0]!;
+      t.equal(await smsSentTo(db, ticket.id, row.contact_id), false, 'the contact counts as not texted');
     });
 
     t.test('a late reply to a closed ticket is told nothing is needed, records nothing, and after a week is not answered', async (t) => {

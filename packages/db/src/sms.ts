@@ -1,10 +1,32 @@
 // SMS (issue 16): what the notifier records when an SMS goes out, what Twilio's status callbacks change,
 // who opted out, and what a reply does — the code acknowledges through the engine like a key press, any
 // other text is kept on the ticket. Every change locks the ticket first, as every ticket operation does.
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from './connect.js';
-import type { ContactSnapshot } from './schema.js';
+import type { ContactSnapshot, Database } from './schema.js';
 import { applyEvent, lockTicket, recordSmsOutcome } from './tickets.js';
 import type { CommandContext } from './tickets.js';
+
+/**
+ * An SMS attempt that reached Twilio (it has Twilio's SID), or may have (`unknown`: the notifier stopped
+ * while sending). One that was never sent — rate-limited, opted out, refused, canceled, still pending —
+ * texted nobody: a reply from that number is not about it.
+ */
+const smsWentOut = (eb: ExpressionBuilder<Database & { a: Database['contact_attempts'] }, 'a'>) => eb.or([eb('a.provider_ref', 'is not', null), eb('a.outcome', '=', 'unknown')]);
+
+/** Whether this contact was texted on this ticket (its emails may then mention replying with the code). */
+export async function smsSentTo(db: Db, ticketId: string, contactId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('contact_attempts as a')
+    .select('a.id')
+    .where('a.ticket_id', '=', ticketId)
+    .where('a.contact_id', '=', contactId)
+    .where('a.channel', '=', 'sms')
+    .where(smsWentOut)
+    .limit(1)
+    .executeTakeFirst();
+  return !!row;
+}
 
 export const isSmsOptedOut = async (db: Db, number: string) => !!(await db.selectFrom('sms_opt_outs').select('number').where('number', '=', number).executeTakeFirst());
 
@@ -107,7 +129,8 @@ export async function smsReply(trx: Db, r: { from: string; body: string }, ctx: 
       .innerJoin('tickets as t', 't.id', 'a.ticket_id')
       .select(['a.ticket_id', 'a.contact_id', 't.number', 't.ack_code', 't.state', 't.contacts'])
       .where('a.channel', '=', 'sms')
-      .where('a.address', '=', r.from);
+      .where('a.address', '=', r.from)
+      .where(smsWentOut);
   const named = (await textedFrom().where('t.closed_at', 'is', null).distinct().orderBy('t.number').execute()).map(withContactName);
   if (named.length === 0) {
     // Nothing is recorded on a closed ticket; the person only learns that their answer is not needed.

@@ -2,8 +2,8 @@
 // address is shared by several tenants), or a call that needs reconciling — its result is overdue, or
 // its notifier died while placing it. Calls waiting to be placed go through the dialer (dialer.ts).
 import { renderEmail, smsText } from '@abuse-desk/channels';
-import type { EmailKind } from '@abuse-desk/channels';
-import { callOutcomeOfStep, holdForDigest, isSharedAddress, isSmsOptedOut, issueAckToken, issueResolutionToken, markAttemptCanceled, markEmailFailed, markEmailSent, markSmsSent, messageView, recordCallOutcome, recordSmsOptOut, recordSmsOutcome, reserveNumber } from '@abuse-desk/db';
+import type { EmailKind, WalkTry } from '@abuse-desk/channels';
+import { holdForDigest, isSharedAddress, isSmsOptedOut, issueAckToken, issueResolutionToken, markAttemptCanceled, markEmailFailed, markEmailSent, markSmsSent, messageView, recordCallOutcome, recordSmsOptOut, recordSmsOutcome, reserveNumber, smsSentTo, walkAttemptOfStep } from '@abuse-desk/db';
 import type { Claimed, ContactAttempt } from '@abuse-desk/db';
 import { claimedCallAction } from '@abuse-desk/domain';
 import type { CallOutcome, SmsOutcome } from '@abuse-desk/domain';
@@ -23,6 +23,13 @@ export async function finishCall(deps: NotifierDeps, a: ContactAttempt, log: Log
   const r = await deps.db.transaction().execute((trx) => recordCallOutcome(trx, a.id, outcome, ctx));
   if (r.applied) metrics.attempts.inc({ channel: a.channel, kind: a.kind, outcome });
   log.info({ outcome, error }, 'call.ended');
+}
+
+/** What a follow-up says the walk did at its step: called, could not call, texted, could not text. */
+function walkTry(step: { kind: 'call' | 'sms'; outcome: string | null; sent: boolean } | null): WalkTry | undefined {
+  if (!step) return undefined;
+  if (step.kind === 'sms') return step.sent ? 'sms' : 'sms-not-sent';
+  return step.outcome === 'rate-limited' ? 'call-not-placed' : 'call';
 }
 
 /** Whether this attempt goes into its address's digest instead of out on its own. */
@@ -52,10 +59,11 @@ export async function performAttempt(deps: NotifierDeps, a: Claimed<ContactAttem
   const token = await issueResolutionToken(deps.db, a.ticket_id, now);
   const view = await messageView(deps.db, a.ticket_id, `${deps.config.publicBaseUrl}/resolve/${token}`);
   if (!view) throw new Error(`ticket ${a.ticket_id} of attempt ${a.id} not found`);
-  const callNotPlaced = a.kind === 'followup' && (await callOutcomeOfStep(deps.db, a)) === 'rate-limited';
+  const tried = a.kind === 'followup' ? walkTry(await walkAttemptOfStep(deps.db, a)) : undefined;
   // While the walk still looks for someone, the email carries this contact's own acknowledgement link (issue 16).
   const acknowledgeUrl = view.walking ? `${deps.config.publicBaseUrl}/ack/${await issueAckToken(deps.db, a.ticket_id, a.contact_id, now)}` : null;
-  const rendered = renderEmail(a.kind as EmailKind, view, { name: a.contact_name, timezone: a.timezone, callNotPlaced, acknowledgeUrl });
+  const texted = acknowledgeUrl !== null && (await smsSentTo(deps.db, a.ticket_id, a.contact_id));
+  const rendered = renderEmail(a.kind as EmailKind, view, { name: a.contact_name, timezone: a.timezone, tried, texted, acknowledgeUrl });
   try {
     const sent = await deps.email.send({ to: [a.address], ...rendered, messageId: `<${a.id}@abuse-desk>` });
     await markEmailSent(deps.db, a.id, sent.providerRef, deps.clock.now());
@@ -98,8 +106,8 @@ async function performSms(deps: NotifierDeps, a: Claimed<ContactAttempt>, log: L
   const limit = deps.config.smsPerNumberPerHour;
   const reserved = await reserveNumber(deps.db, a.id, a.address, limit, deps.clock.now(), 'sms');
   if (!reserved.ok) {
-    log.warn({ smsInLastHour: reserved.callsInLastHour, limit }, 'sms.rate_limited');
-    return finishSms(deps, a, log, metrics, 'rate-limited', `${a.address} had ${reserved.callsInLastHour} SMS in the last hour (SMS_PER_NUMBER_PER_HOUR is ${limit}); not sent`);
+    log.warn({ smsInLastHour: reserved.inLastHour, limit }, 'sms.rate_limited');
+    return finishSms(deps, a, log, metrics, 'rate-limited', `${a.address} had ${reserved.inLastHour} SMS in the last hour (SMS_PER_NUMBER_PER_HOUR is ${limit}); not sent`);
   }
   const now = deps.clock.now();
   const sent = await deps.sms.send({ attemptId: a.id, to: a.address, body: smsText(a.kind === 'sms' ? 'sms' : 'sms_followup', view) }, now);

@@ -45,8 +45,8 @@ async function dial(deps: NotifierDeps, a: Claimed<ContactAttempt>, log: Logger,
   const limit = deps.config.callsPerNumberPerHour;
   const reserved = await reserveNumber(deps.db, a.id, a.address, limit, deps.clock.now());
   if (!reserved.ok) {
-    const detail = `${a.address} was called ${reserved.callsInLastHour} times in the last hour (CALLS_PER_NUMBER_PER_HOUR is ${limit}); ${a.contact_name} gets an email instead`;
-    log.warn({ callsInLastHour: reserved.callsInLastHour, limit }, 'call.rate_limited');
+    const detail = `${a.address} was called ${reserved.inLastHour} times in the last hour (CALLS_PER_NUMBER_PER_HOUR is ${limit}); ${a.contact_name} gets an email instead`;
+    log.warn({ callsInLastHour: reserved.inLastHour, limit }, 'call.rate_limited');
     return finishCall(deps, a, log, metrics, 'rate-limited', detail, detail);
   }
   const script = a.digest_id ? digestCallScript({ ...(await digestCallSummary(deps.db, a.digest_id)), name: a.contact_name }) : callScript(view, { name: a.contact_name, timezone: a.timezone });

@@ -172,9 +172,22 @@ t.test('while the walk looks for someone, an email carries the recipient’s ack
   t.match(email.html, `<a href="${url}">`, 'html: the link is clickable');
   t.notMatch(renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null }), berlin).text, '/ack/', 'no link without one');
   t.notMatch(email.text, /reply ACK/, 'no SMS code on a ticket without one');
-  const coded = renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null, ackCode: '4821' }), { ...berlin, acknowledgeUrl: url });
-  t.match(coded.text, /or press 1 when we call, or reply ACK 4821 to our text message:/, 'text: the third way, the SMS code');
+  const coded = renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null, ackCode: '4821' }), { ...berlin, acknowledgeUrl: url, texted: true });
+  t.match(coded.text, /or press 1 when we call, or reply ACK 4821 to our text message:/, 'text: the third way, the SMS code, to a recipient we texted');
   t.match(coded.html, 'reply ACK 4821 to our text message', 'html: the same');
+  const untexted = renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null, ackCode: '4821' }), { ...berlin, acknowledgeUrl: url });
+  t.notMatch(untexted.text, /reply ACK|text message/, 'no SMS code for a recipient we never texted');
+  t.notMatch(untexted.html, /reply ACK|text message/);
+});
+
+t.test('a follow-up says what the walk did before it: called, could not call, texted, could not text', async (t) => {
+  const lead = (tried?: 'call' | 'call-not-placed' | 'sms' | 'sms-not-sent') => renderEmail('followup', ticket({ state: 'notifying', deadlineAt: null, acknowledgedBy: null }), { ...berlin, ...(tried ? { tried } : {}) }).text;
+  t.match(lead(), 'We called you about outbound mail from Acme Hosting and could not reach you, so we are writing instead.', 'a call, by default');
+  t.match(lead('call'), 'We called you about outbound mail from Acme Hosting and could not reach you');
+  t.match(lead('call-not-placed'), 'We did not call you about outbound mail from Acme Hosting: your number has already been called several times in the last hour');
+  t.match(lead('sms'), 'We sent you a text message about outbound mail from Acme Hosting and had no reply with its code, so we are writing instead.');
+  t.match(lead('sms-not-sent'), 'We could not send you a text message about outbound mail from Acme Hosting, so we are writing instead.');
+  for (const tried of ['sms', 'sms-not-sent'] as const) t.notMatch(lead(tried), /We called you/, `${tried}: never says we called`);
 });
 
 t.test('an SMS names the ticket, the tenant and the code, in plain ASCII within two parts', async (t) => {

@@ -1,7 +1,7 @@
 // The emails a tenant's contacts and TAM receive (SPEC §8), rendered from a TicketView as plain
 // text and HTML. Every kind carries the same facts — ticket, tenant, what tripped, the senders,
 // the deadline, the resolution link — and differs only in why it was sent and what to do next.
-import type { EmailKind, Recipient, TicketView } from './view.js';
+import type { EmailKind, Recipient, TicketView, WalkTry } from './view.js';
 import { count, deadlineWords, duration, ratioWords, ruleDescription, ruleHeadline, ruleSummary, utcDateTime, utcTime } from '../ticket-words.js';
 
 export interface RenderedEmail {
@@ -39,6 +39,14 @@ const oneLine = (value: string) => value.replace(/\s+/g, ' ').trim();
 
 const lowerFirst = (value: string) => value.charAt(0).toLowerCase() + value.slice(1);
 
+/** A follow-up's first sentence: what the walk did at the step before it (Recipient.tried). */
+const FOLLOWUP_LEAD: Record<WalkTry, (tenant: string) => string> = {
+  call: (tenant) => `We called you about outbound mail from ${tenant} and could not reach you, so we are writing instead.`,
+  'call-not-placed': (tenant) => `We did not call you about outbound mail from ${tenant}: your number has already been called several times in the last hour, so we are writing instead.`,
+  sms: (tenant) => `We sent you a text message about outbound mail from ${tenant} and had no reply with its code, so we are writing instead.`,
+  'sms-not-sent': (tenant) => `We could not send you a text message about outbound mail from ${tenant}, so we are writing instead.`,
+};
+
 function wording(kind: EmailKind, view: TicketView, recipient: Recipient): Wording {
   const tenant = view.tenantName;
   const headline = ruleHeadline(view.rule);
@@ -56,9 +64,7 @@ function wording(kind: EmailKind, view: TicketView, recipient: Recipient): Wordi
       return {
         subject: `${tag} ${headline} from ${tenant} — action needed${by}`,
         lead: [
-          recipient.callNotPlaced
-            ? `We did not call you about outbound mail from ${tenant}: your number has already been called several times in the last hour, so we are writing instead.`
-            : `We called you about outbound mail from ${tenant} and could not reach you, so we are writing instead.`,
+          FOLLOWUP_LEAD[recipient.tried ?? 'call'](tenant),
           `Our filters found that ${ruleSummary(view)}.`,
           ...alreadyDisabled,
           deadlineSentence,
@@ -202,9 +208,9 @@ function complaintHtml(view: TicketView): string[] {
   ];
 }
 
-/** What the acknowledgement link is for, and the other ways (issue 16): a key press, and the SMS code when the ticket has one. */
-export const ackLead = (ackCode: string | null | undefined) =>
-  `Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), or press 1 when we call${ackCode ? `, or reply ACK ${ackCode} to our text message` : ''}:`;
+/** What the acknowledgement link is for, and the other ways (issue 16): a key press, and the SMS code when this recipient was texted. */
+export const ackLead = (ackCode: string | null | undefined, texted = false) =>
+  `Seen this and taking care of it? Acknowledge here (we then stop calling and your hour to report the fix starts), or press 1 when we call${ackCode && texted ? `, or reply ACK ${ackCode} to our text message` : ''}:`;
 
 export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipient): RenderedEmail {
   const w = wording(kind, view, recipient);
@@ -226,7 +232,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     w.action,
     view.resolutionUrl,
     '',
-    ...(recipient.acknowledgeUrl ? [ackLead(view.ackCode), recipient.acknowledgeUrl, ''] : []),
+    ...(recipient.acknowledgeUrl ? [ackLead(view.ackCode, recipient.texted), recipient.acknowledgeUrl, ''] : []),
     `— ${SIGN_OFF}`,
     '',
   ].join('\n');
@@ -247,7 +253,7 @@ export function renderEmail(kind: EmailKind, view: TicketView, recipient: Recipi
     ...complaintHtml(view),
     `<p>${h(w.action)}</p>`,
     `<p><a href="${h(view.resolutionUrl)}">${h(view.resolutionUrl)}</a></p>`,
-    ...(recipient.acknowledgeUrl ? [`<p>${h(ackLead(view.ackCode))}</p>`, `<p><a href="${h(recipient.acknowledgeUrl)}">${h(recipient.acknowledgeUrl)}</a></p>`] : []),
+    ...(recipient.acknowledgeUrl ? [`<p>${h(ackLead(view.ackCode, recipient.texted))}</p>`, `<p><a href="${h(recipient.acknowledgeUrl)}">${h(recipient.acknowledgeUrl)}</a></p>`] : []),
     `<p>— ${h(SIGN_OFF)}</p>`,
     '</body></html>',
     '',

@@ -36,11 +36,20 @@ export interface TicketView {
   suspension?: SuspensionGrounds | null;
 }
 
+export type WalkTry = 'call' | 'call-not-placed' | 'sms' | 'sms-not-sent';
+
 export interface Recipient {
   name: string;
   timezone: string | null;
-  /** For a follow-up: the call was not placed (the number had its calls for the hour), so the email does not say we called. */
-  callNotPlaced?: boolean;
+  /**
+   * For a follow-up: how the walk tried this contact at the step it follows — a call (`call`, the default),
+   * a call not placed because the number had its calls for the hour (`call-not-placed`), an SMS that went out
+   * without the code coming back (`sms`), or an SMS that was never sent (`sms-not-sent`: the number's hourly
+   * allowance, an opt-out, a refusal). The email says what happened, never that we called when we did not.
+   */
+  tried?: WalkTry;
+  /** This recipient was texted on this ticket: the email may mention replying to our SMS with the code. */
+  texted?: boolean;
   /**
    * `{PUBLIC_BASE_URL}/ack/{token}`: this recipient's acknowledgement link (issue 16), while the ticket still
    * waits for someone to acknowledge; opening it shows a page, only its button acknowledges.
