@@ -1,8 +1,9 @@
 // Contact attempts after they are claimed: the outcomes a notifier records. Each update is a
 // compare-and-set on the attempt's status, so a late or repeated write changes nothing.
 import { backoffMs } from './claim.js';
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from './connect.js';
-import type { ContactAttempt, Ticket } from './schema.js';
+import type { ContactAttempt, Database, Ticket } from './schema.js';
 import { hashToken, newSecret } from './tokens.js';
 
 export const MAX_EMAIL_TRIES = 10;
@@ -74,19 +75,28 @@ export async function markAttemptCanceled(db: Db, id: string, now: Date) {
 }
 
 /**
+ * An SMS attempt that reached Twilio (it has Twilio's SID), or may have: being sent right now (a fast reply
+ * can arrive before the SID is written) or `unknown` (the notifier stopped while sending). One that was
+ * never sent — rate-limited, opted out, refused, canceled, still pending — texted nobody: a reply from that
+ * number is not about it.
+ */
+export const smsWentOut = (eb: ExpressionBuilder<Database & { a: Database['contact_attempts'] }, 'a'>) =>
+  eb.or([eb('a.provider_ref', 'is not', null), eb('a.status', '=', 'dispatching'), eb('a.outcome', '=', 'unknown')]);
+
+/**
  * The walk's own attempt (call or SMS) a follow-up email belongs to (same ticket, contact and step), or
  * null; `sent`: for an SMS, whether it reached Twilio (or may have: `unknown`), as smsReply judges it.
  */
 export async function walkAttemptOfStep(db: Db, a: Pick<ContactAttempt, 'ticket_id' | 'contact_id' | 'step'>): Promise<{ kind: 'call' | 'sms'; outcome: string | null; sent: boolean } | null> {
   // The last one of the step: with redials, the call after which the walk moved on.
   const row = await db
-    .selectFrom('contact_attempts')
-    .select(['kind', 'outcome', 'provider_ref'])
-    .where('ticket_id', '=', a.ticket_id)
-    .where('contact_id', '=', a.contact_id)
-    .where('step', '=', a.step)
-    .where('kind', 'in', ['call', 'sms'])
-    .orderBy('round', 'desc')
+    .selectFrom('contact_attempts as a')
+    .select((eb) => ['a.kind', 'a.outcome', smsWentOut(eb).as('sent')])
+    .where('a.ticket_id', '=', a.ticket_id)
+    .where('a.contact_id', '=', a.contact_id)
+    .where('a.step', '=', a.step)
+    .where('a.kind', 'in', ['call', 'sms'])
+    .orderBy('a.round', 'desc')
     .executeTakeFirst();
-  return row ? { kind: row.kind as 'call' | 'sms', outcome: row.outcome, sent: row.provider_ref !== null || row.outcome === 'unknown' } : null;
+  return row ? { kind: row.kind as 'call' | 'sms', outcome: row.outcome, sent: !!row.sent } : null;
 }

@@ -94,6 +94,17 @@ for (const engine of ENGINES) {
       t.equal(await smsSentTo(db, ticket.id, row.contact_id), false, 'the contact counts as not texted');
     });
 
+    t.test('a reply that arrives while the SMS is still being sent (no SID written yet) is matched', async (t) => {
+      const phone = '+14155557778';
+      const { ticket } = await openTicketFor(db, 'sms-in-flight', NOW, contactList({ alice: { preferredChannel: 'sms', phone } }));
+      const sms = attempt(await attemptsOf(db, ticket.id), 'Alice Admin', 'sms');
+      await claimDue(db, 'contact_attempts', { now: NOW, limit: 50, leaseSeconds: 30, workerId: 'w' });
+      t.match((await storedRows(db, 'contact_attempts', { id: sms.id }))[0], { status: 'dispatching', provider_ref: null });
+      const code = (await ticketRow(db, ticket.id)).ack_code!;
+      t.match(await reply(phone, `ACK ${code}`), { kind: 'acknowledged', tickets: [{ number: ticket.number }] });
+      t.equal((await ticketRow(db, ticket.id)).state, 'engaged');
+    });
+
     t.test('a late reply to a closed ticket is told nothing is needed, records nothing, and after a week is not answered', async (t) => {
       const phone = '+14155550123';
       const { ticket, code } = await texted('sms-late', contactList({ alice: { preferredChannel: 'sms', phone } }));

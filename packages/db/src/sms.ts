@@ -1,18 +1,12 @@
 // SMS (issue 16): what the notifier records when an SMS goes out, what Twilio's status callbacks change,
 // who opted out, and what a reply does — the code acknowledges through the engine like a key press, any
 // other text is kept on the ticket. Every change locks the ticket first, as every ticket operation does.
-import type { ExpressionBuilder } from 'kysely';
+import { smsWentOut } from './attempts.js';
 import type { Db } from './connect.js';
-import type { ContactSnapshot, Database } from './schema.js';
+import type { ContactSnapshot } from './schema.js';
 import { applyEvent, lockTicket, recordSmsOutcome } from './tickets.js';
 import type { CommandContext } from './tickets.js';
 
-/**
- * An SMS attempt that reached Twilio (it has Twilio's SID), or may have (`unknown`: the notifier stopped
- * while sending). One that was never sent — rate-limited, opted out, refused, canceled, still pending —
- * texted nobody: a reply from that number is not about it.
- */
-const smsWentOut = (eb: ExpressionBuilder<Database & { a: Database['contact_attempts'] }, 'a'>) => eb.or([eb('a.provider_ref', 'is not', null), eb('a.outcome', '=', 'unknown')]);
 
 /** Whether this contact was texted on this ticket (its emails may then mention replying with the code). */
 export async function smsSentTo(db: Db, ticketId: string, contactId: string): Promise<boolean> {
