@@ -85,7 +85,7 @@ export const smsWentOut = (eb: ExpressionBuilder<Database & { a: Database['conta
 
 /**
  * The walk's own attempt (call or SMS) a follow-up email belongs to (same ticket, contact and step), or
- * null; `sent`: for an SMS, whether it reached Twilio (or may have: `unknown`), as smsReply judges it.
+ * null; `sent`: for an SMS, whether it went out by smsWentOut — the same judgement smsReply makes.
  */
 export async function walkAttemptOfStep(db: Db, a: Pick<ContactAttempt, 'ticket_id' | 'contact_id' | 'step'>): Promise<{ kind: 'call' | 'sms'; outcome: string | null; sent: boolean } | null> {
   // The last one of the step: with redials, the call after which the walk moved on.

@@ -42,7 +42,8 @@ export async function createUiSession(db: Db, s: NewUiSession, limits: SessionLi
       .deleteFrom('ui_sessions')
       .where('created_at', '<', new Date(now.getTime() - limits.maxSeconds * 1000 - KEEP_ENDED_MS))
       .execute();
-    // An ID token is kept only while its session may still be signed out; sessions that ended by a timeout lose it here.
+    // An ID token is kept only while its session may still be signed out; sessions that ended by a timeout lose it
+    // here. The two conditions are the domain's sessionStanding (idle, expired) as a set-based WHERE.
     await trx
       .updateTable('ui_sessions')
       .set({ id_token: null })
